@@ -7,6 +7,20 @@ imported only by the features that need them.
 
 from __future__ import annotations
 
+from axon_lab.data import (
+    MarketView,
+    Timeframe,
+    ValidationReport,
+    compute_features,
+    list_samples,
+    load_csv,
+    load_ohlcv,
+    load_parquet,
+    load_sample,
+    make_synthetic,
+    resample_ohlcv,
+    validate_ohlcv,
+)
 from axon_lab.errors import (
     AxonError,
     BackendError,
@@ -55,6 +69,19 @@ __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
+    # market data
+    "MarketView",
+    "Timeframe",
+    "ValidationReport",
+    "compute_features",
+    "list_samples",
+    "load_csv",
+    "load_ohlcv",
+    "load_parquet",
+    "load_sample",
+    "make_synthetic",
+    "resample_ohlcv",
+    "validate_ohlcv",
     # errors
     "AxonError",
     "BackendError",

@@ -1,0 +1,102 @@
+"""Market data: canonical OHLCV frames, loaders, validation, samples, features, point-in-time view.
+
+The only public API of this package is what is exported here.
+
+Examples:
+    >>> from axon_lab.data import MarketView, load_sample
+    >>> view = MarketView(load_sample("aapl-1d"), feature_spec=["rsi_14"])
+    >>> view.symbols, view.timeframe.label
+    (('AAPL',), '1d')
+"""
+
+from axon_lab.data.calendar import find_gaps
+from axon_lab.data.features import (
+    DEFAULT_FEATURES,
+    Bollinger,
+    Macd,
+    atr,
+    bollinger,
+    compute_features,
+    ema,
+    log_returns,
+    macd,
+    returns,
+    rolling_volatility,
+    rsi,
+    sma,
+)
+from axon_lab.data.frame import (
+    CLOSE,
+    HIGH,
+    INDEX_NAME,
+    LOW,
+    OHLCV_COLUMNS,
+    OPEN,
+    PRICE_COLUMNS,
+    VOLUME,
+    Timeframe,
+    TimeframeLike,
+    check_canonical,
+    detect_timeframe,
+    make_canonical,
+)
+from axon_lab.data.loaders import load_csv, load_ohlcv, load_parquet
+from axon_lab.data.report import DataRepairWarning, DroppedBar, Gap, ValidationReport
+from axon_lab.data.resample import resample_ohlcv
+from axon_lab.data.samples import SampleInfo, list_samples, load_sample, sample_path
+from axon_lab.data.synthetic import DEFAULT_REGIMES, Regime, make_synthetic
+from axon_lab.data.validation import validate_ohlcv
+from axon_lab.data.view import MarketView
+
+__all__ = [
+    # canonical frame
+    "OPEN",
+    "HIGH",
+    "LOW",
+    "CLOSE",
+    "VOLUME",
+    "PRICE_COLUMNS",
+    "OHLCV_COLUMNS",
+    "INDEX_NAME",
+    "Timeframe",
+    "TimeframeLike",
+    "detect_timeframe",
+    "check_canonical",
+    "make_canonical",
+    # loading
+    "load_ohlcv",
+    "load_csv",
+    "load_parquet",
+    # validation
+    "validate_ohlcv",
+    "ValidationReport",
+    "DroppedBar",
+    "Gap",
+    "DataRepairWarning",
+    "find_gaps",
+    # samples and synthetic data
+    "SampleInfo",
+    "list_samples",
+    "load_sample",
+    "sample_path",
+    "make_synthetic",
+    "Regime",
+    "DEFAULT_REGIMES",
+    # transforms
+    "resample_ohlcv",
+    "compute_features",
+    "DEFAULT_FEATURES",
+    "returns",
+    "log_returns",
+    "sma",
+    "ema",
+    "rsi",
+    "atr",
+    "bollinger",
+    "Bollinger",
+    "rolling_volatility",
+    "macd",
+    "Macd",
+    # point-in-time access
+    "MarketView",
+]
