@@ -20,7 +20,8 @@ def require(module: str, extra: str, *, purpose: str = "") -> ModuleType:
 
     Args:
         module: Dotted module name, e.g. ``"openai"``.
-        extra: The axon-lab extra that installs it, e.g. ``"llm"``.
+        extra: The axon-lab extra that installs it, e.g. ``"llm"``; ``"core"`` for a plain
+            dependency of axon-lab (then the install itself is broken).
         purpose: What the caller needs it for, used in the error message.
 
     Returns:
@@ -37,7 +38,12 @@ def require(module: str, extra: str, *, purpose: str = "") -> ModuleType:
         return importlib.import_module(module)
     except ImportError as exc:
         need = f" for {purpose}" if purpose else ""
+        fix = (
+            "It is a core dependency of axon-lab, so the install is incomplete; repair it with: "
+            "pip install --force-reinstall axon-lab"
+            if extra == "core"
+            else f"Install it with: pip install 'axon-lab[{extra}]'"
+        )
         raise MissingDependencyError(
-            f"{module!r} is required{need} but is not installed ({exc}). "
-            f"Install it with: pip install 'axon-lab[{extra}]'"
+            f"{module!r} is required{need} but is not installed ({exc}). {fix}"
         ) from exc

@@ -19,6 +19,9 @@ Hierarchy::
     │   └── OrderStateError    an invalid order state transition
     ├── LLMError               an LLM call failed or returned unusable output
     │   ├── LLMTimeoutError
+    │   ├── LLMResponseError   the server's body is not a usable chat completion
+    │   ├── LLMOutputError     the model's answer breaks the output contract
+    │   ├── LLMToolCallError   a call to an unknown tool, or arguments that are not JSON
     │   ├── CacheMissError     replay mode found no recorded response
     │   └── BudgetExceededError
     └── StoreError             the explain store could not read or write
@@ -34,7 +37,10 @@ __all__ = [
     "ConfigError",
     "DataError",
     "LLMError",
+    "LLMOutputError",
+    "LLMResponseError",
     "LLMTimeoutError",
+    "LLMToolCallError",
     "LookAheadError",
     "MissingDependencyError",
     "OrderStateError",
@@ -86,6 +92,21 @@ class LLMError(AxonError):
 
 class LLMTimeoutError(LLMError, TimeoutError):
     """An LLM call did not finish within its timeout."""
+
+
+class LLMResponseError(LLMError):
+    """The server answered, but its body is not a usable chat completion.
+
+    Raised for an HTML page, invalid UTF-8, truncated JSON or an empty ``choices`` list.
+    """
+
+
+class LLMOutputError(LLMError):
+    """The model's answer does not satisfy the output contract (e.g. the Analysis JSON)."""
+
+
+class LLMToolCallError(LLMError):
+    """The model called a tool that does not exist, or passed arguments that are not JSON."""
 
 
 class CacheMissError(LLMError):

@@ -39,3 +39,10 @@ def test_unknown_command_fails_with_usage() -> None:
     result = _run("frobnicate")
     assert result.returncode != 0
     assert "No such command" in result.stderr
+
+
+def test_llm_serve_refuses_a_missing_model_file_with_a_clear_error() -> None:
+    result = _run("llm", "serve", "--model-path", "/nonexistent/model.gguf", "--port", "1")
+    assert result.returncode == 2
+    assert "error:" in result.stderr
+    assert "/nonexistent/model.gguf" in result.stderr

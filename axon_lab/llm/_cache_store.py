@@ -1,0 +1,188 @@
+"""Where the LLM cache keeps responses: a :class:`CacheStore` protocol and two implementations.
+
+:class:`SQLCacheStore` (the default) keeps one row per request key in its own table (``llm_cache``)
+of the run database, ``sqlite:///runs/axon.db`` by default, through SQLAlchemy. Writers never
+conflict: SQLite runs in WAL mode with a busy timeout, and inserts are insert-or-ignore, so two
+threads or two processes recording the same request both succeed and the first response is kept.
+A PostgreSQL URL works the same way (``ON CONFLICT DO NOTHING``).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from axon_lab.errors import ConfigError, StoreError
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+__all__ = ["DEFAULT_CACHE_URL", "CacheStore", "MemoryCacheStore", "SQLCacheStore"]
+
+DEFAULT_CACHE_URL = "sqlite:///runs/axon.db"
+
+
+@runtime_checkable
+class CacheStore(Protocol):
+    """A key -> serialised-response store that tolerates concurrent writers."""
+
+    def get(self, key: str) -> str | None:
+        """The stored JSON for ``key``, or None."""
+        ...
+
+    def put(self, key: str, value: str, *, model: str, label: str | None = None) -> bool:
+        """Store ``value`` unless ``key`` is already present; return whether it was inserted."""
+        ...
+
+    def __len__(self) -> int: ...
+
+
+class MemoryCacheStore:
+    """An in-process store (for tests and throwaway sessions).
+
+    Examples:
+        >>> store = MemoryCacheStore()
+        >>> store.put("k", "{}", model="m"), store.put("k", "[]", model="m"), store.get("k")
+        (True, False, '{}')
+    """
+
+    def __init__(self) -> None:
+        self._data: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> str | None:
+        """The stored JSON for ``key``, or None."""
+        return self._data.get(key)
+
+    def put(self, key: str, value: str, *, model: str, label: str | None = None) -> bool:
+        """Store ``value`` unless ``key`` is present."""
+        with self._lock:
+            if key in self._data:
+                return False
+            self._data[key] = value
+            return True
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+class SQLCacheStore:
+    """The cache table in an SQL database (SQLite by default).
+
+    Args:
+        url: SQLAlchemy URL; ``sqlite:///runs/axon.db`` (relative to the working directory) by
+            default. The directory of a SQLite file is created if missing.
+        table: Table name.
+
+    Raises:
+        StoreError: If the database cannot be opened or the table cannot be created.
+
+    Examples:
+        >>> store = SQLCacheStore("sqlite://")
+        >>> store.put("k1", '{"text": "x"}', model="m"), store.get("k1"), len(store)
+        (True, '{"text": "x"}', 1)
+        >>> store.close()
+    """
+
+    def __init__(self, url: str = DEFAULT_CACHE_URL, *, table: str = "llm_cache") -> None:
+        import sqlalchemy as sa
+        from sqlalchemy.pool import StaticPool
+
+        self.url = url
+        try:
+            parsed = sa.engine.make_url(url)
+        except sa.exc.ArgumentError as exc:
+            raise ConfigError(
+                f"Invalid cache URL {url!r} ({exc}); use e.g. 'sqlite:///runs/axon.db'."
+            ) from exc
+        self._dialect = parsed.get_backend_name()
+        kwargs: dict[str, Any] = {}
+        if self._dialect == "sqlite":
+            database = parsed.database or ""
+            if database in ("", ":memory:"):
+                kwargs = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
+            else:
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+                kwargs = {"connect_args": {"timeout": 30}}
+        self._engine = sa.create_engine(url, **kwargs)
+        if self._dialect == "sqlite":
+            sa.event.listen(self._engine, "connect", _sqlite_pragmas)
+        meta = sa.MetaData()
+        self._table = sa.Table(
+            table,
+            meta,
+            sa.Column("key", sa.String(64), primary_key=True),
+            sa.Column("model", sa.String(256), nullable=False),
+            sa.Column("label", sa.String(256), nullable=True),
+            sa.Column("created_at", sa.Float, nullable=False),
+            sa.Column("response", sa.Text, nullable=False),
+        )
+        try:
+            meta.create_all(self._engine, checkfirst=True)
+        except sa.exc.OperationalError as exc:
+            # Two processes may race to create the table; losing that race is fine.
+            if not sa.inspect(self._engine).has_table(table):
+                raise StoreError(f"Cannot create cache table {table!r} in {url!r}: {exc}") from exc
+        self._select = sa.select(self._table.c.response).where(
+            self._table.c.key == sa.bindparam("key")
+        )
+        self._count = sa.select(sa.func.count()).select_from(self._table)
+        self._insert = self._make_insert(sa)
+
+    def _make_insert(self, sa: Any) -> sa.Insert | None:
+        if self._dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            return sqlite_insert(self._table).on_conflict_do_nothing(index_elements=["key"])
+        if self._dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            return pg_insert(self._table).on_conflict_do_nothing(index_elements=["key"])
+        return None
+
+    def get(self, key: str) -> str | None:
+        """The stored JSON for ``key``, or None."""
+        import sqlalchemy as sa
+
+        try:
+            with self._engine.connect() as conn:
+                row = conn.execute(self._select, {"key": key}).first()
+        except sa.exc.SQLAlchemyError as exc:
+            raise StoreError(f"Cannot read the LLM cache at {self.url!r}: {exc}") from exc
+        return None if row is None else str(row[0])
+
+    def put(self, key: str, value: str, *, model: str, label: str | None = None) -> bool:
+        """Insert unless ``key`` is present (insert-or-ignore); return whether it was inserted."""
+        import sqlalchemy as sa
+
+        row = {"key": key, "model": model, "label": label, "created_at": time.time()}
+        row["response"] = value
+        try:
+            with self._engine.begin() as conn:
+                if self._insert is not None:
+                    return bool(conn.execute(self._insert, row).rowcount)
+                try:
+                    conn.execute(self._table.insert(), row)
+                except sa.exc.IntegrityError:
+                    return False
+                return True
+        except sa.exc.SQLAlchemyError as exc:
+            raise StoreError(f"Cannot write the LLM cache at {self.url!r}: {exc}") from exc
+
+    def __len__(self) -> int:
+        with self._engine.connect() as conn:
+            return int(conn.execute(self._count).scalar_one())
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self._engine.dispose()

@@ -1,0 +1,192 @@
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import textwrap
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from axon_lab.errors import CacheMissError, ConfigError
+from axon_lab.llm import (
+    CachedClient,
+    CacheMode,
+    CacheStore,
+    LLMRequest,
+    MemoryCacheStore,
+    OpenAICompatClient,
+    ScriptedClient,
+    SQLCacheStore,
+    make_response,
+)
+from axon_lab.llm.testing import FakeChatServer, FakeReply
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def user(text: str) -> list[dict[str, str]]:
+    return [{"role": "user", "content": text}]
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CacheStore]:
+    if request.param == "memory":
+        yield MemoryCacheStore()
+    else:
+        sql = SQLCacheStore(f"sqlite:///{tmp_path / 'runs' / 'axon.db'}")
+        yield sql
+        sql.close()
+
+
+def counting_client() -> ScriptedClient:
+    counter = iter(range(10**6))
+    return ScriptedClient(
+        lambda req: make_response(
+            f"{req.messages[-1]['content']}#{next(counter)}", prompt_tokens=3, completion_tokens=2
+        )
+    )
+
+
+def test_record_then_hit(store: CacheStore) -> None:
+    inner = counting_client()
+    cached = CachedClient(inner, mode="record", store=store)
+    first = cached.complete(user("a"), temperature=0)
+    again = cached.complete(user("a"), temperature=0)
+    other = cached.complete(user("a"), temperature=1)
+    assert (first.text, first.cache_hit) == ("a#0", False)
+    assert (again.text, again.cache_hit) == ("a#0", True)
+    assert other.text == "a#1"
+    assert len(inner.requests) == 2
+    assert len(store) == 2
+    assert (
+        again.request_hash
+        == first.request_hash
+        == LLMRequest.build(user("a"), temperature=0).key("scripted")
+    )
+
+
+def test_replay_returns_identical_responses_and_never_calls_inner(
+    store: CacheStore, fake_server: FakeChatServer, make_client: Callable[..., OpenAICompatClient]
+) -> None:
+    fake_server.enqueue(*(FakeReply.chat(f"answer {i}", delay_s=0.01) for i in range(3)))
+    live = make_client()
+    recorder = CachedClient(live, mode="record", store=store)
+    recorded = [recorder.complete(user(f"step {i}"), max_tokens=50) for i in range(3)]
+    assert len(fake_server.chat_requests) == 3
+
+    replayer = CachedClient(make_client(), mode="replay", store=store)
+    first = [replayer.complete(user(f"step {i}"), max_tokens=50) for i in range(3)]
+    second = [replayer.complete(user(f"step {i}"), max_tokens=50) for i in range(3)]
+    assert len(fake_server.chat_requests) == 3  # replay never touched the network
+    assert first == second
+    for rec, rep in zip(recorded, first, strict=True):
+        assert rep.cache_hit
+        assert rep.replace(cache_hit=False) == rec
+
+
+def test_replay_miss_names_key_and_step(store: CacheStore) -> None:
+    cached = CachedClient(ScriptedClient([]), mode="replay", store=store)
+    key = LLMRequest.build(user("unseen")).key("scripted")
+    with cached.label("step 42"), pytest.raises(CacheMissError, match=f"{key} at step 42"):
+        cached.complete(user("unseen"))
+    with pytest.raises(CacheMissError, match=f"key {key} \\(model 'scripted'\\)"):
+        cached.complete(user("unseen"))
+
+
+def test_live_mode_bypasses_the_cache(store: CacheStore) -> None:
+    inner = counting_client()
+    cached = CachedClient(inner, mode=CacheMode.LIVE, store=store)
+    assert [cached.complete(user("a")).text for _ in range(2)] == ["a#0", "a#1"]
+    assert len(store) == 0
+
+
+def test_unknown_mode_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="Unknown cache mode 'replya'"):
+        CachedClient(ScriptedClient([]), mode="replya", store=MemoryCacheStore())
+
+
+def test_async_record_and_replay(store: CacheStore) -> None:
+    recorder = CachedClient(counting_client(), mode="record", store=store)
+    rec = asyncio.run(recorder.acomplete(user("z")))
+    replay = CachedClient(ScriptedClient([]), mode="replay", store=store)
+    rep = asyncio.run(replay.acomplete(user("z")))
+    assert rep.text == rec.text == "z#0"
+    assert rep.cache_hit
+
+
+def test_concurrent_threads_record_the_same_keys(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'axon.db'}"
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(8)
+
+    def worker(n: int) -> None:
+        try:
+            cached = CachedClient(counting_client(), mode="record", store=SQLCacheStore(url))
+            barrier.wait()
+            for i in range(25):
+                cached.complete(user(f"q{i % 10}"))
+        except BaseException as exc:  # surfaced below, so the test fails loudly
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(SQLCacheStore(url)) == 10
+
+
+_WRITER = textwrap.dedent(
+    """
+    import sys
+    from axon_lab.llm import CachedClient, ScriptedClient, SQLCacheStore
+    url, tag = sys.argv[1], sys.argv[2]
+    client = CachedClient(ScriptedClient(lambda req: f"from {tag}"), mode="record",
+                          store=SQLCacheStore(url))
+    for i in range(60):
+        client.complete([{"role": "user", "content": f"q{i % 40}"}])
+    """
+)
+
+
+def test_two_processes_write_one_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'runs' / 'axon.db'}"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _WRITER, url, tag], stderr=subprocess.PIPE, cwd=ROOT
+        )
+        for tag in ("A", "B")
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err.decode()
+    store = SQLCacheStore(url)
+    assert len(store) == 40
+    replay = CachedClient(ScriptedClient([]), mode="replay", store=store)
+    texts = {replay.complete(user(f"q{i}")).text for i in range(40)}
+    assert texts <= {"from A", "from B"}
+
+
+def test_sql_store_is_in_wal_mode_with_its_own_table(tmp_path: Path) -> None:
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'axon.db'}"
+    store = SQLCacheStore(url)
+    store.put("k", "{}", model="m", label="step 1")
+    assert store.put("k", "[]", model="m") is False  # insert-or-ignore keeps the first
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        row = conn.exec_driver_sql("SELECT key, model, label, response FROM llm_cache").one()
+    engine.dispose()
+    assert tuple(row) == ("k", "m", "step 1", "{}")
+    store.close()
+
+
+def test_invalid_url_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="Invalid cache URL"):
+        SQLCacheStore("not a url")

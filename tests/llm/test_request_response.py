@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from axon_lab.errors import ConfigError
+from axon_lab.llm import LLMRequest, LLMResponse, Usage, make_response, request_key
+from axon_lab.records import ToolCall
+
+MSGS = [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hi"}]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_key_is_stable_across_dict_order_and_processes() -> None:
+    key = request_key("m", MSGS, params={"temperature": 0, "max_tokens": 5})
+    reordered = [{"content": m["content"], "role": m["role"]} for m in MSGS]
+    assert key == request_key("m", reordered, params={"max_tokens": 5, "temperature": 0})
+    code = (
+        "from axon_lab.llm import request_key;"
+        f"print(request_key('m', {MSGS!r}, params={{'temperature': 0, 'max_tokens': 5}}))"
+    )
+    other = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout.strip()
+    assert other == key
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"model": "other"},
+        {"messages": [*MSGS, {"role": "user", "content": "more"}]},
+        {"tools": [{"type": "function", "function": {"name": "t"}}]},
+        {"response_format": {"type": "json_object"}},
+        {"params": {"temperature": 0.5}},
+    ],
+)
+def test_key_changes_with_every_part(change: dict[str, object]) -> None:
+    base: dict[str, object] = {"model": "m", "messages": MSGS, "params": {"temperature": 0}}
+    assert request_key(**base) != request_key(**{**base, **change})  # type: ignore[arg-type]
+
+
+def test_build_rejects_bad_requests() -> None:
+    with pytest.raises(ConfigError, match="not a string"):
+        LLMRequest.build("hello")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="messages is empty"):
+        LLMRequest.build([])
+    with pytest.raises(ConfigError, match="role 'robot'"):
+        LLMRequest.build([{"role": "robot", "content": "x"}])
+    with pytest.raises(ConfigError, match="JSON-serialisable"):
+        LLMRequest.build(MSGS, temperature=float("nan"))
+    with pytest.raises(ConfigError, match="JSON-serialisable"):
+        LLMRequest.build(MSGS, stop={"a"})
+
+
+def test_build_copies_the_callers_data() -> None:
+    msgs = [{"role": "user", "content": "x"}]
+    req = LLMRequest.build(msgs)
+    msgs[0]["content"] = "changed"
+    assert req.messages[0]["content"] == "x"
+
+
+def test_response_round_trips_and_makes_llm_call() -> None:
+    resp = LLMResponse(
+        text="",
+        tool_calls=(ToolCall(name="get_price", arguments='{"symbol": "ETH"}', call_id="c1"),),
+        usage=Usage(prompt_tokens=7, completion_tokens=2),
+        latency_s=0.25,
+        model="m",
+        finish_reason="tool_calls",
+        request_hash="abc",
+        raw='{"raw": true}',
+        attempts=2,
+        retry_errors=("HTTP 429",),
+        cost=0.5,
+    )
+    assert LLMResponse.from_dict(json.loads(json.dumps(resp.to_dict()))) == resp
+    call = resp.to_llm_call()
+    assert (call.tokens_in, call.tokens_out, call.cost, call.raw_response) == (
+        7,
+        2,
+        0.5,
+        '{"raw": true}',
+    )
+    assert resp.to_llm_call(cost=0.0, error="bad").error == "bad"
+
+
+def test_response_is_frozen() -> None:
+    resp = make_response("x")
+    with pytest.raises(AttributeError):
+        resp.text = "y"  # type: ignore[misc]
