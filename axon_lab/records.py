@@ -575,7 +575,11 @@ class RiskVerdict(Record):
 
 
 class StepRecord(Record):
-    """Everything one OADER cycle did, written to the explain store before the next begins."""
+    """Everything one OADER cycle did, written to the explain store before the next begins.
+
+    ``equity`` is the portfolio's equity at the end of the step and ``pnl`` the change in equity
+    over this step (so a run's cumulative PnL is the sum of its steps' ``pnl``).
+    """
 
     run_id: str = Field(min_length=1)
     step: NonNegativeInt

@@ -1,0 +1,26 @@
+"""Explain store: durable records of every run, step, LLM call, risk verdict, order and fill.
+
+The only public API is what this module exposes. SQLAlchemy is imported here; a PostgreSQL driver
+(psycopg 3, the ``postgres`` extra) only when a ``postgresql://`` URL is opened.
+
+Examples:
+    >>> from axon_lab.explain import ExplainStore
+    >>> with ExplainStore("sqlite://") as store:
+    ...     store.runs()
+    []
+"""
+
+from __future__ import annotations
+
+from axon_lab.explain._info import ResumePoint, RunInfo, code_version
+from axon_lab.explain._store import DEFAULT_URL, ExplainStore
+
+__all__ = [
+    # the store
+    "DEFAULT_URL",
+    "ExplainStore",
+    # what it returns about runs
+    "ResumePoint",
+    "RunInfo",
+    "code_version",
+]

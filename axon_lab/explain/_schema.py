@@ -1,0 +1,205 @@
+"""The explain store's tables (SQLAlchemy Core), identical on SQLite and PostgreSQL.
+
+Each row keeps the record's full JSON (``*_json``), which is what queries hand back, so a record
+read from the store equals the one written. The other columns are copies of record fields, there
+to be indexed and filtered on; they are never the source of truth.
+
+``steps`` also stores how many child rows a step has (``n_*``). Child rows are written in the
+step's transaction, so after any crash the counts, the child tables and the JSON agree;
+:meth:`ExplainStore.check_run <axon_lab.explain.ExplainStore.check_run>` verifies it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+__all__ = [
+    "CHILD_TABLES",
+    "KeyText",
+    "UTCDateTime",
+    "acks",
+    "fills",
+    "llm_calls",
+    "metadata",
+    "runs",
+    "steps",
+    "verdicts",
+]
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend.
+
+    PostgreSQL stores ``timestamptz``; SQLite has no time zones, so naive UTC is stored there and
+    UTC is attached again on the way out. Either way the values sort and compare in UTC.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Convert an aware datetime to UTC (naive UTC for SQLite)."""
+        if value is None:
+            return None
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        """Return the stored datetime as an aware UTC datetime."""
+        if value is None:
+            return None
+        stamp = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+        if stamp.tzinfo is None:
+            return stamp.replace(tzinfo=UTC)
+        return stamp.astimezone(UTC)
+
+
+class KeyText(TypeDecorator[str]):
+    r"""Text in an indexed column: NUL characters become U+FFFD.
+
+    PostgreSQL text cannot hold NUL. The record JSON escapes it (as ``\u0000``) and stays exact;
+    only the filter copy is changed, and the same change applies to the values queries compare
+    against, so filtering still finds the row.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        """Replace NUL characters."""
+        return None if value is None else value.replace("\x00", "\ufffd")
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
+        """Return the stored text unchanged."""
+        return None if value is None else str(value)
+
+
+metadata = MetaData()
+
+runs = Table(
+    "axon_runs",
+    metadata,
+    Column("run_id", KeyText, primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("data_fingerprint", KeyText, nullable=False),
+    Column("model", KeyText, nullable=False),
+    Column("model_cutoff", Date, nullable=True),
+    Column("code_version", KeyText, nullable=False),
+    Column("info_json", Text, nullable=False),
+)
+
+steps = Table(
+    "axon_steps",
+    metadata,
+    Column("run_id", KeyText, ForeignKey("axon_runs.run_id", ondelete="CASCADE"), primary_key=True),
+    Column("step", Integer, primary_key=True, autoincrement=False),
+    Column("timestamp", UTCDateTime, nullable=False),
+    Column("action", KeyText(8), nullable=True),
+    Column("source", KeyText(16), nullable=True),
+    Column("equity", Float, nullable=False),
+    Column("pnl", Float, nullable=False),
+    Column("failed", Boolean, nullable=False),
+    Column("n_llm_calls", Integer, nullable=False),
+    Column("n_verdicts", Integer, nullable=False),
+    Column("n_rejections", Integer, nullable=False),
+    Column("n_acks", Integer, nullable=False),
+    Column("n_fills", Integer, nullable=False),
+    Column("digest", KeyText(64), nullable=False),
+    Column("record_json", Text, nullable=False),
+    Index("ix_axon_steps_time", "run_id", "timestamp"),
+    Index("ix_axon_steps_action", "run_id", "action"),
+)
+
+
+def _child(name: str, *columns: Column[Any], indexes: tuple[Index, ...] = ()) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("run_id", KeyText, primary_key=True),
+        Column("step", Integer, primary_key=True, autoincrement=False),
+        Column("idx", Integer, primary_key=True, autoincrement=False),
+        *columns,
+        Column("record_json", Text, nullable=False),
+        ForeignKeyConstraint(
+            ["run_id", "step"], ["axon_steps.run_id", "axon_steps.step"], ondelete="CASCADE"
+        ),
+        *indexes,
+    )
+
+
+llm_calls = _child(
+    "axon_llm_calls",
+    Column("model", KeyText, nullable=False),
+    Column("request_hash", KeyText, nullable=False),
+    Column("tokens_in", Integer, nullable=False),
+    Column("tokens_out", Integer, nullable=False),
+    Column("latency_s", Float, nullable=False),
+    Column("cost", Float, nullable=False),
+    Column("cache_hit", Boolean, nullable=False),
+    indexes=(Index("ix_axon_llm_calls_hash", "request_hash"),),
+)
+
+verdicts = _child(
+    "axon_verdicts",
+    Column("approved", Boolean, nullable=False),
+    Column("line", KeyText(16), nullable=False),
+    Column("rule", KeyText, nullable=False),
+    Column("client_order_id", KeyText, nullable=True),
+    Column("timestamp", UTCDateTime, nullable=False),
+    indexes=(
+        Index("ix_axon_verdicts_rule", "run_id", "rule", "approved"),
+        Index("ix_axon_verdicts_line", "run_id", "line", "approved"),
+    ),
+)
+
+acks = _child(
+    "axon_acks",
+    Column("order_id", KeyText, nullable=False),
+    Column("client_order_id", KeyText, nullable=False),
+    Column("symbol", KeyText, nullable=False),
+    Column("side", KeyText(4), nullable=False),
+    Column("status", KeyText(32), nullable=False),
+    Column("quantity", Float, nullable=False),
+    Column("timestamp", UTCDateTime, nullable=False),
+    indexes=(Index("ix_axon_acks_order", "run_id", "order_id"),),
+)
+
+fills = _child(
+    "axon_fills",
+    Column("fill_id", KeyText, nullable=False),
+    Column("order_id", KeyText, nullable=False),
+    Column("symbol", KeyText, nullable=False),
+    Column("side", KeyText(4), nullable=False),
+    Column("quantity", Float, nullable=False),
+    Column("price", Float, nullable=False),
+    Column("fee", Float, nullable=False),
+    Column("timestamp", UTCDateTime, nullable=False),
+    indexes=(Index("ix_axon_fills_order", "run_id", "order_id"),),
+)
+
+CHILD_TABLES: dict[str, Table] = {
+    "n_llm_calls": llm_calls,
+    "n_verdicts": verdicts,
+    "n_acks": acks,
+    "n_fills": fills,
+}
+"""Each child table, keyed by the ``steps`` column that counts its rows."""
