@@ -7,6 +7,8 @@ imported only by the features that need them.
 
 from __future__ import annotations
 
+from axon_lab.backends import MockTradingBackend, OmsTradingBackend, TradingBackend
+from axon_lab.clock import SimulatedClock, WallClock
 from axon_lab.data import (
     MarketView,
     Timeframe,
@@ -37,6 +39,7 @@ from axon_lab.errors import (
     StoreError,
     ToolError,
 )
+from axon_lab.metrics import TradingMetrics
 from axon_lab.records import (
     Action,
     Analysis,
@@ -64,6 +67,18 @@ from axon_lab.records import (
     TimeInForce,
     ToolCall,
 )
+from axon_lab.risk import (
+    AlwaysOpenGate,
+    DirectMode,
+    DryRunMode,
+    KillSwitch,
+    PnLCircuitBreaker,
+    RejectionCircuitBreaker,
+    RiskChain,
+    RiskLimits,
+    TwoPhaseMode,
+)
+from axon_lab.tools import ToolRegistry, make_trading_tools
 
 __version__ = "0.1.0"
 
@@ -82,6 +97,24 @@ __all__ = [
     "make_synthetic",
     "resample_ohlcv",
     "validate_ohlcv",
+    # trading pipeline: tools, risk defence lines, backends, metrics
+    "make_trading_tools",
+    "ToolRegistry",
+    "RiskChain",
+    "RiskLimits",
+    "DirectMode",
+    "DryRunMode",
+    "TwoPhaseMode",
+    "AlwaysOpenGate",
+    "RejectionCircuitBreaker",
+    "PnLCircuitBreaker",
+    "KillSwitch",
+    "TradingBackend",
+    "MockTradingBackend",
+    "OmsTradingBackend",
+    "TradingMetrics",
+    "SimulatedClock",
+    "WallClock",
     # errors
     "AxonError",
     "BackendError",

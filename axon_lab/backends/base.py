@@ -1,0 +1,305 @@
+"""The base class of backends that keep their own order book and ledger.
+
+:class:`BaseTradingBackend` does the bookkeeping every such backend needs — idempotent client order
+ids, the order state machine, symbol and reduce-only checks, fees, the cash/position ledger,
+marking to the last price — and leaves one decision to subclasses (stable-baselines3 callback
+style): :meth:`BaseTradingBackend._fill_quantity`, how much of a marketable open order fills now.
+
+Orders match against the last price given to :meth:`BaseTradingBackend.set_price`: a market order
+fills at it; a limit order fills at it once it is at or better than the limit; a stop order
+triggers once the price crosses its stop and then fills like a market order.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+
+from axon_lab.clock import Clock, WallClock
+from axon_lab.errors import BackendError, ConfigError, RecordError
+from axon_lab.records import (
+    Fill,
+    OrderAck,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    PortfolioSnapshot,
+    Side,
+)
+
+from .ledger import Ledger
+from .order_state import ManagedOrder, check_transition
+
+__all__ = ["BaseTradingBackend"]
+
+
+def _check_price(symbol: str, price: float) -> float:
+    if not (isinstance(price, int | float) and math.isfinite(price) and price > 0):
+        raise ConfigError(f"price for {symbol!r} must be a finite number > 0, got {price!r}")
+    return float(price)
+
+
+class BaseTradingBackend(ABC):
+    """Order book, state machine and ledger; subclasses decide fill quantities.
+
+    Args:
+        prices: The symbols traded and their current prices.
+        cash: Starting cash.
+        clock: Stamps acks and fills (default: :class:`~axon_lab.clock.WallClock`).
+        fee_rate: Fee as a fraction of fill notional, in [0, 1).
+        id_prefix: Prefix of the backend's order ids.
+    """
+
+    def __init__(
+        self,
+        prices: Mapping[str, float],
+        *,
+        cash: float,
+        clock: Clock | None = None,
+        fee_rate: float = 0.0,
+        id_prefix: str = "order",
+    ) -> None:
+        if not prices:
+            raise ConfigError("prices is empty; pass at least one symbol, e.g. {'SYM': price}")
+        if not (math.isfinite(fee_rate) and 0 <= fee_rate < 1):
+            raise ConfigError(f"fee_rate must be in [0, 1), got {fee_rate!r}")
+        self._marks = {str(sym): _check_price(sym, p) for sym, p in prices.items()}
+        self._clock: Clock = clock if clock is not None else WallClock()
+        self._ledger = Ledger(cash)
+        self._fee_rate = float(fee_rate)
+        self._prefix = id_prefix
+        self._orders: dict[str, ManagedOrder] = {}
+        self._by_client: dict[str, ManagedOrder] = {}
+        self._triggered: set[str] = set()
+        self._fill_seq = 0
+
+    # ------------------------------------------------------------------ the one hook
+
+    @abstractmethod
+    def _fill_quantity(self, order: ManagedOrder, price: float) -> float:
+        """How much of the marketable open ``order`` fills now at ``price`` (0 for none)."""
+
+    # ------------------------------------------------------------------ properties
+
+    @property
+    def clock(self) -> Clock:
+        """The clock acks and fills are stamped with."""
+        return self._clock
+
+    @property
+    def symbols(self) -> frozenset[str]:
+        """The symbols this backend trades."""
+        return frozenset(self._marks)
+
+    # ------------------------------------------------------------------ market
+
+    def set_price(self, symbol: str, price: float) -> tuple[Fill, ...]:
+        """Move ``symbol``'s last price and match resting orders against it.
+
+        Returns:
+            The fills the move caused.
+
+        Raises:
+            ConfigError: If the symbol is not traded or the price is not finite and positive.
+        """
+        self._require_symbol(symbol)
+        self._marks[symbol] = _check_price(symbol, price)
+        fills: list[Fill] = []
+        for order in list(self._orders.values()):
+            if order.is_open and order.request.symbol == symbol:
+                fills.extend(self._match(order))
+        return tuple(fills)
+
+    async def last_price(self, symbol: str) -> float:
+        """The last price of ``symbol``.
+
+        Raises:
+            BackendError: If the symbol is not traded here.
+        """
+        try:
+            return self._marks[symbol]
+        except KeyError:
+            raise BackendError(
+                f"no price for {symbol!r}: this backend trades {sorted(self._marks)}"
+            ) from None
+
+    # ------------------------------------------------------------------ orders
+
+    async def place_order(self, order: OrderRequest) -> OrderAck:
+        """Accept (and possibly fill) an order, or reject it with a reason in the ack."""
+        existing = self._by_client.get(order.client_order_id)
+        if existing is not None:
+            if existing.request != order:
+                raise BackendError(
+                    f"client_order_id {order.client_order_id!r} is already used by order "
+                    f"{existing.order_id!r} with different terms; use a new client_order_id"
+                )
+            return existing.to_ack()
+        managed = self._register(order)
+        now = self._clock.now()
+        reason = self._rejection_reason(order)
+        if reason:
+            managed.transition(OrderStatus.REJECTED, at=now, reason=reason)
+        else:
+            managed.transition(OrderStatus.ACCEPTED, at=now)
+            self._match(managed)
+        return managed.to_ack()
+
+    async def cancel_order(self, order_id: str) -> OrderAck:
+        """Cancel an open order.
+
+        Raises:
+            BackendError: If the order is unknown.
+            OrderStateError: If the order is no longer open.
+        """
+        managed = self._lookup(order_id)
+        managed.transition(OrderStatus.CANCELLED, at=self._clock.now(), reason="cancelled")
+        return managed.to_ack()
+
+    async def replace_order(
+        self, order_id: str, *, quantity: float | None = None, price: float | None = None
+    ) -> OrderAck:
+        """Replace an open order by a new one with another quantity and/or limit price.
+
+        Raises:
+            BackendError: If the order is unknown or the new terms are invalid.
+            OrderStateError: If the order is no longer open.
+        """
+        old = self._lookup(order_id)
+        check_transition(
+            old.order_id, old.request.client_order_id, old.status, OrderStatus.REPLACED
+        )
+        if price is not None and old.request.order_type is OrderType.MARKET:
+            raise BackendError(
+                f"order {old.order_id!r} is a market order; it has no price to replace. "
+                "Cancel it and place a limit order instead."
+            )
+        generation = len(self._orders) + 1  # unique, so the new client id never collides
+        try:
+            new_request = old.request.replace(
+                client_order_id=f"{old.request.client_order_id}~r{generation}",
+                quantity=old.remaining if quantity is None else quantity,
+                price=old.request.price if price is None else price,
+            )
+        except RecordError as exc:
+            raise BackendError(f"cannot replace order {old.order_id!r}: {exc}") from exc
+        now = self._clock.now()
+        new = self._register(new_request)
+        old.transition(OrderStatus.REPLACED, at=now, reason=f"replaced by {new.order_id}")
+        new.transition(OrderStatus.ACCEPTED, at=now, reason=f"replaces {old.order_id}")
+        self._match(new)
+        return new.to_ack()
+
+    async def get_order(self, order_id: str) -> OrderRequest:
+        """The request an order was placed with.
+
+        Raises:
+            BackendError: If the order is unknown.
+        """
+        return self._lookup(order_id).request
+
+    async def open_orders(self, symbol: str | None = None) -> tuple[OrderAck, ...]:
+        """Acks of resting orders, oldest first."""
+        return tuple(
+            o.to_ack()
+            for o in self._orders.values()
+            if o.is_open and (symbol is None or o.request.symbol == symbol)
+        )
+
+    async def fills(self, order_id: str | None = None) -> tuple[Fill, ...]:
+        """Fills in execution order, optionally for one order (by order or client id)."""
+        if order_id is None:
+            return tuple(self._ledger.fills)
+        oid = self._lookup(order_id).order_id
+        return tuple(f for f in self._ledger.fills if f.order_id == oid)
+
+    async def query_portfolio(self) -> PortfolioSnapshot:
+        """Cash, positions marked to the last prices, and equity."""
+        return self._ledger.snapshot(self._clock.now(), self._marks.__getitem__)
+
+    # ------------------------------------------------------------------ internals
+
+    def _register(self, request: OrderRequest) -> ManagedOrder:
+        order_id = f"{self._prefix}-{len(self._orders) + 1}"
+        managed = ManagedOrder(order_id, request, created_at=self._clock.now())
+        self._orders[order_id] = managed
+        self._by_client[request.client_order_id] = managed
+        return managed
+
+    def _lookup(self, order_id: str) -> ManagedOrder:
+        managed = self._orders.get(order_id) or self._by_client.get(order_id)
+        if managed is None:
+            known = [*self._orders, *self._by_client]
+            close = difflib.get_close_matches(order_id, known, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            open_ids = [o.order_id for o in self._orders.values() if o.is_open]
+            raise BackendError(
+                f"unknown order id {order_id!r}; pass an order_id or client_order_id from an "
+                f"ack (open orders: {open_ids}).{hint}"
+            )
+        return managed
+
+    def _require_symbol(self, symbol: str) -> None:
+        if symbol not in self._marks:
+            raise ConfigError(
+                f"symbol {symbol!r} is not traded by this backend; known: {sorted(self._marks)}"
+            )
+
+    def _rejection_reason(self, order: OrderRequest) -> str:
+        if order.symbol not in self._marks:
+            return f"unknown symbol {order.symbol!r}; this backend trades {sorted(self._marks)}"
+        if order.reduce_only:
+            held = self._ledger.quantity(order.symbol)
+            reduces = held != 0 and (held > 0) != (order.side is Side.BUY)
+            if not reduces or order.quantity > abs(held) * (1 + 1e-12):
+                return (
+                    f"reduce_only {order.side.value} of {order.quantity} would not only reduce "
+                    f"the position of {held} in {order.symbol}"
+                )
+        return ""
+
+    def _is_marketable(self, order: ManagedOrder, price: float) -> bool:
+        req = order.request
+        buying = req.side is Side.BUY
+        if req.order_type is OrderType.MARKET:
+            return True
+        if req.order_type is OrderType.LIMIT and req.price is not None:
+            return price <= req.price if buying else price >= req.price
+        if order.order_id not in self._triggered and req.stop_price is not None:
+            if not (price >= req.stop_price if buying else price <= req.stop_price):
+                return False
+            self._triggered.add(order.order_id)
+        return True
+
+    def _match(self, order: ManagedOrder) -> tuple[Fill, ...]:
+        price = self._marks[order.request.symbol]
+        if not order.is_open or not self._is_marketable(order, price):
+            return ()
+        quantity = min(self._fill_quantity(order, price), order.remaining)
+        if quantity <= 0:
+            return ()
+        if math.isclose(quantity, order.remaining, rel_tol=1e-12):
+            quantity = order.remaining
+        return (self._book_fill(order, quantity, price),)
+
+    def _book_fill(self, order: ManagedOrder, quantity: float, price: float) -> Fill:
+        now = self._clock.now()
+        order.record_fill(quantity, price, at=now)  # raises before anything is booked
+        self._fill_seq += 1
+        fill = Fill(
+            fill_id=f"{order.order_id}-fill-{self._fill_seq}",
+            order_id=order.order_id,
+            symbol=order.request.symbol,
+            side=order.request.side,
+            quantity=quantity,
+            price=price,
+            fee=quantity * price * self._fee_rate,
+            timestamp=now,
+        )
+        self._ledger.apply(fill)
+        return fill
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(symbols={sorted(self._marks)}, clock={self._clock!r})"

@@ -1,0 +1,91 @@
+"""Cash and position accounting from a stream of fills.
+
+A :class:`Ledger` applies :class:`~axon_lab.records.Fill` s in order: cash moves by the fill's
+notional and fee, positions by its signed quantity, and realised PnL is booked against the
+average entry price when a position is reduced, closed or flipped.
+
+Examples:
+    >>> from datetime import datetime, timezone
+    >>> from axon_lab.records import Fill
+    >>> t = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    >>> ledger = Ledger(cash=1000.0)
+    >>> ledger.apply(Fill(fill_id="f1", order_id="o1", symbol="X", side="buy",
+    ...                   quantity=2.0, price=10.0, timestamp=t))
+    >>> ledger.apply(Fill(fill_id="f2", order_id="o2", symbol="X", side="sell",
+    ...                   quantity=1.0, price=15.0, timestamp=t))
+    >>> ledger.quantity("X"), ledger.cash, ledger.realized_pnl
+    (1.0, 995.0, 5.0)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import datetime
+
+from axon_lab.errors import ConfigError
+from axon_lab.records import Fill, PortfolioSnapshot, Position, Side
+
+__all__ = ["Ledger"]
+
+_FLAT_TOLERANCE = 1e-12
+
+
+class Ledger:
+    """Running cash, positions, realised PnL and fees.
+
+    Args:
+        cash: Starting cash; must be finite.
+    """
+
+    def __init__(self, cash: float) -> None:
+        if not math.isfinite(cash):
+            raise ConfigError(f"cash must be finite, got {cash!r}")
+        self.cash = float(cash)
+        self.realized_pnl = 0.0
+        self.fees_paid = 0.0
+        self._qty: dict[str, float] = {}
+        self._avg: dict[str, float] = {}
+        self.fills: list[Fill] = []
+
+    def quantity(self, symbol: str) -> float:
+        """The signed position in ``symbol`` (0.0 when flat)."""
+        return self._qty.get(symbol, 0.0)
+
+    def apply(self, fill: Fill) -> None:
+        """Book one fill."""
+        signed = fill.quantity if fill.side is Side.BUY else -fill.quantity
+        old = self._qty.get(fill.symbol, 0.0)
+        avg = self._avg.get(fill.symbol, 0.0)
+        new = old + signed
+        if old == 0.0 or (old > 0) == (signed > 0):
+            # Opening or adding: the average entry price moves.
+            self._avg[fill.symbol] = (abs(old) * avg + fill.quantity * fill.price) / abs(new)
+        else:
+            closed = min(abs(old), abs(signed))
+            direction = 1.0 if old > 0 else -1.0
+            self.realized_pnl += closed * (fill.price - avg) * direction
+            if abs(signed) > abs(old):  # flipped through flat: the rest opens at the fill price
+                self._avg[fill.symbol] = fill.price
+        if abs(new) <= _FLAT_TOLERANCE * max(abs(old), abs(signed), 1.0):
+            self._qty.pop(fill.symbol, None)
+            self._avg.pop(fill.symbol, None)
+        else:
+            self._qty[fill.symbol] = new
+        self.cash -= signed * fill.price + fill.fee
+        self.fees_paid += fill.fee
+        self.fills.append(fill)
+
+    def snapshot(self, timestamp: datetime, mark: Callable[[str], float]) -> PortfolioSnapshot:
+        """A :class:`~axon_lab.records.PortfolioSnapshot` with positions marked by ``mark``."""
+        positions = {
+            sym: Position(symbol=sym, quantity=qty, avg_price=self._avg[sym], mark_price=mark(sym))
+            for sym, qty in sorted(self._qty.items())
+        }
+        return PortfolioSnapshot.build(
+            timestamp=timestamp,
+            cash=self.cash,
+            positions=positions,
+            realized_pnl=self.realized_pnl,
+            fees_paid=self.fees_paid,
+        )

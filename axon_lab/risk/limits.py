@@ -1,0 +1,179 @@
+"""Defence line 2, RiskLimits: static rules every order must satisfy.
+
+Rules run in a fixed order and stop at the first rejection; every rule that ran leaves a
+:class:`~axon_lab.records.RiskVerdict` naming the rule, the limit and the observed value:
+
+1. ``blocked_symbols`` — the symbol is not on the block list;
+2. ``allowed_symbols`` — the symbol is on the allow list (when one is given);
+3. ``max_order_notional`` — quantity x (limit price, else mark price);
+4. ``max_position_abs`` — |position after a full fill|, unless the order only reduces it;
+5. ``max_position_value`` — |position after a full fill| x mark price, same exception;
+6. ``max_daily_orders`` — orders sent today (UTC day of the loop's clock) plus this one; a
+   replacement is not a new order and is not counted.
+
+Unset rules are skipped; with none set, one approving ``no_limits`` verdict records that the line
+ran.
+
+Examples:
+    >>> from datetime import datetime, timezone
+    >>> from axon_lab.records import OrderRequest, PortfolioSnapshot
+    >>> from axon_lab.risk.context import OrderContext
+    >>> t = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    >>> order = OrderRequest(client_order_id="c-1", symbol="X", side="buy", quantity=3.0)
+    >>> ctx = OrderContext(order=order, now=t, mark_price=10.0,
+    ...                    portfolio=PortfolioSnapshot.build(timestamp=t, cash=100.0))
+    >>> verdicts = RiskLimits(max_order_notional=25.0, max_daily_orders=5).check(ctx)
+    >>> [(v.rule, v.approved, v.limit, v.observed) for v in verdicts]
+    [('max_order_notional', False, 25.0, 30.0)]
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from axon_lab.errors import ConfigError
+from axon_lab.records import DefenceLine, RiskVerdict
+
+from .context import OrderContext, approve, reject
+
+__all__ = ["RiskLimits"]
+
+_LINE = DefenceLine.LIMIT
+
+
+class RiskLimits(BaseModel):
+    """Static risk limits; ``None`` (or an empty set) disables a rule.
+
+    Attributes:
+        max_order_notional: Largest quantity x price of one order.
+        max_daily_orders: Most orders sent per UTC day of the loop's clock.
+        max_position_abs: Largest |position| (in units) after a full fill.
+        max_position_value: Largest |position| x mark price after a full fill.
+        allowed_symbols: If given, only these symbols may be traded.
+        blocked_symbols: These symbols may never be traded.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_order_notional: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    max_daily_orders: int | None = Field(default=None, ge=0)
+    max_position_abs: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    max_position_value: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    allowed_symbols: frozenset[str] | None = None
+    blocked_symbols: frozenset[str] = frozenset()
+
+    def __init__(self, /, **data: object) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc']))}={e.get('input')!r}: {e['msg']}"
+                for e in exc.errors(include_url=False)
+            )
+            raise ConfigError(f"Invalid RiskLimits: {problems}") from None
+
+    def check(self, ctx: OrderContext) -> tuple[RiskVerdict, ...]:
+        """Run the configured rules on ``ctx`` until one rejects.
+
+        Returns:
+            The verdicts of the rules that ran; the last one is the rejection, if any.
+        """
+        verdicts: list[RiskVerdict] = []
+        for verdict in self._verdicts(ctx):
+            verdicts.append(verdict)
+            if not verdict.approved:
+                break
+        if not verdicts:
+            verdicts.append(approve(ctx, _LINE, "no_limits", message="no limits configured"))
+        return tuple(verdicts)
+
+    def _verdicts(self, ctx: OrderContext) -> list[RiskVerdict]:
+        out: list[RiskVerdict] = []
+        symbol = ctx.order.symbol
+        if self.blocked_symbols:
+            blocked = symbol in self.blocked_symbols
+            out.append(
+                (reject if blocked else approve)(
+                    ctx,
+                    _LINE,
+                    "blocked_symbols",
+                    limit=",".join(sorted(self.blocked_symbols)),
+                    observed=symbol,
+                    message=f"{symbol} is blocked" if blocked else "",
+                )
+            )
+            if blocked:
+                return out
+        if self.allowed_symbols is not None:
+            allowed = symbol in self.allowed_symbols
+            out.append(
+                (approve if allowed else reject)(
+                    ctx,
+                    _LINE,
+                    "allowed_symbols",
+                    limit=",".join(sorted(self.allowed_symbols)),
+                    observed=symbol,
+                    message="" if allowed else f"{symbol} is not in allowed_symbols",
+                )
+            )
+            if not allowed:
+                return out
+        if self.max_order_notional is not None:
+            out.append(
+                self._at_most(ctx, "max_order_notional", ctx.notional, self.max_order_notional)
+            )
+        reducing = abs(ctx.projected_position) <= abs(ctx.position)
+        if self.max_position_abs is not None:
+            out.append(
+                self._at_most(
+                    ctx,
+                    "max_position_abs",
+                    abs(ctx.projected_position),
+                    self.max_position_abs,
+                    exempt=reducing,
+                )
+            )
+        if self.max_position_value is not None:
+            out.append(
+                self._at_most(
+                    ctx,
+                    "max_position_value",
+                    abs(ctx.projected_position) * ctx.mark_price,
+                    self.max_position_value,
+                    exempt=reducing,
+                )
+            )
+        if self.max_daily_orders is not None and ctx.is_new_order:
+            out.append(
+                self._at_most(
+                    ctx,
+                    "max_daily_orders",
+                    float(ctx.orders_today + 1),
+                    float(self.max_daily_orders),
+                )
+            )
+        return out
+
+    @staticmethod
+    def _at_most(
+        ctx: OrderContext, rule: str, observed: float, limit: float, *, exempt: bool = False
+    ) -> RiskVerdict:
+        if observed <= limit:
+            return approve(ctx, _LINE, rule, limit=limit, observed=observed)
+        if exempt:
+            return approve(
+                ctx,
+                _LINE,
+                rule,
+                limit=limit,
+                observed=observed,
+                message="over the limit, but the order only reduces the position",
+            )
+        return reject(
+            ctx,
+            _LINE,
+            rule,
+            limit=limit,
+            observed=observed,
+            message=f"{rule}: {observed:.6g} would exceed the limit {limit:.6g}",
+        )
