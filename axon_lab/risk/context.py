@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypedDict, Unpack
 
 from axon_lab.records import DefenceLine, OrderRequest, PortfolioSnapshot, RiskVerdict
 
@@ -72,49 +73,37 @@ class OrderContext:
         )
 
 
-def approve(
-    ctx: OrderContext,
-    line: DefenceLine,
-    rule: str,
-    *,
-    limit: float | str | None = None,
-    observed: float | str | None = None,
-    message: str = "",
-    gate_state: str | None = None,
+class VerdictDetails(TypedDict, total=False):
+    """Optional fields of a verdict: the limit, the observed value, a message, the gate state."""
+
+    limit: float | str | None
+    observed: float | str | None
+    message: str
+    gate_state: str | None
+
+
+def _verdict(
+    ctx: OrderContext, approved: bool, line: DefenceLine, rule: str, details: VerdictDetails
 ) -> RiskVerdict:
-    """An approving verdict for ``ctx``'s order."""
     return RiskVerdict(
-        approved=True,
+        approved=approved,
         line=line,
         rule=rule,
-        limit=limit,
-        observed=observed,
-        message=message,
         timestamp=ctx.now,
         client_order_id=ctx.order.client_order_id,
-        gate_state=gate_state,
+        **details,
     )
+
+
+def approve(
+    ctx: OrderContext, line: DefenceLine, rule: str, **details: Unpack[VerdictDetails]
+) -> RiskVerdict:
+    """An approving verdict for ``ctx``'s order."""
+    return _verdict(ctx, True, line, rule, details)
 
 
 def reject(
-    ctx: OrderContext,
-    line: DefenceLine,
-    rule: str,
-    *,
-    limit: float | str | None = None,
-    observed: float | str | None = None,
-    message: str = "",
-    gate_state: str | None = None,
+    ctx: OrderContext, line: DefenceLine, rule: str, **details: Unpack[VerdictDetails]
 ) -> RiskVerdict:
     """A rejecting verdict for ``ctx``'s order."""
-    return RiskVerdict(
-        approved=False,
-        line=line,
-        rule=rule,
-        limit=limit,
-        observed=observed,
-        message=message,
-        timestamp=ctx.now,
-        client_order_id=ctx.order.client_order_id,
-        gate_state=gate_state,
-    )
+    return _verdict(ctx, False, line, rule, details)
