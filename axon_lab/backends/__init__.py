@@ -1,7 +1,11 @@
 """Trading backends: where orders go after the risk chain.
 
-The only public API is what is exported here.
+The only public API is what is exported here. :class:`SimTradingBackend` is loaded on first use
+(it imports the numba kernels, which take most of a second), so ``import axon_lab.backends``
+stays light.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from .base import BaseTradingBackend
 from .ledger import Ledger
@@ -18,6 +22,9 @@ from .order_state import (
 from .protocol import TradingBackend
 from .sync import SyncTradingBackend, run_sync
 
+if TYPE_CHECKING:
+    from .sim import SimTradingBackend
+
 __all__ = [
     # protocol and base
     "TradingBackend",
@@ -25,6 +32,7 @@ __all__ = [
     # implementations
     "MockTradingBackend",
     "OmsTradingBackend",
+    "SimTradingBackend",
     # sync access
     "SyncTradingBackend",
     "run_sync",
@@ -37,3 +45,11 @@ __all__ = [
     "check_transition",
     "Ledger",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "SimTradingBackend":
+        from .sim import SimTradingBackend
+
+        return SimTradingBackend
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

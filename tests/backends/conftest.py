@@ -13,16 +13,34 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import pandas as pd
 import pytest
 
-from axon_lab.backends import MockTradingBackend, OmsTradingBackend, TradingBackend
+from axon_lab.backends import (
+    MockTradingBackend,
+    OmsTradingBackend,
+    SimTradingBackend,
+    TradingBackend,
+)
 from axon_lab.clock import SimulatedClock
+
+
+def _no_op() -> None:
+    return None
 
 
 @dataclass
 class Harness:
+    """A backend under test plus how to move its market.
+
+    ``settle`` lets the fills a backend owes happen: a no-op for backends that fill at once; the
+    sim backend (market orders fill at the next bar's open) appends a bar at the last prices and
+    moves the clock past it. The suite calls it after placing an order and before checking fills.
+    """
+
     backend: TradingBackend
     set_price: Callable[[str, float], Any]
+    settle: Callable[[], Any] = _no_op
 
 
 Factory = Callable[[Mapping[str, float], SimulatedClock, float], Harness]
@@ -44,10 +62,39 @@ def _oms_partial(prices: Mapping[str, float], clock: SimulatedClock, cash: float
     return Harness(backend, backend.set_price)
 
 
+def _sim(prices: Mapping[str, float], clock: SimulatedClock, cash: float) -> Harness:
+    # one flat bar per symbol completing at the clock's start; each price move is a new bar
+    # opening at the clock's time, after which the clock moves to that bar's completion
+    hour = pd.Timedelta(hours=1)
+
+    def frames(at: pd.Timestamp, price: Mapping[str, float]) -> dict[str, pd.DataFrame]:
+        index = pd.DatetimeIndex([at], name="timestamp").as_unit("ns")
+        return {
+            sym: pd.DataFrame({c: [p] for c in ("open", "high", "low", "close")}, index=index)
+            for sym, p in price.items()
+        }
+
+    backend = SimTradingBackend(
+        frames(pd.Timestamp(clock.now()) - hour, prices),
+        cash=cash,
+        clock=clock,
+        timeframe="1h",
+        streaming=True,
+    )
+
+    def append(moves: Mapping[str, float]) -> None:
+        now = pd.Timestamp(clock.now())
+        backend.append_bars(frames(now, {s: moves.get(s, backend.price(s)) for s in prices}))
+        clock.set((now + hour).to_pydatetime())
+
+    return Harness(backend, lambda sym, p: append({sym: p}), lambda: append({}))
+
+
 BACKEND_FACTORIES = [
     pytest.param(_mock, id="mock"),
     pytest.param(_oms, id="oms"),
     pytest.param(_oms_partial, id="oms-partial"),
+    pytest.param(_sim, id="sim"),
 ]
 
 START = datetime(2024, 3, 1, 12, tzinfo=UTC)

@@ -1,7 +1,9 @@
 """The conformance suite every TradingBackend passes (factories in tests/backends/conftest.py).
 
-The tests use only the TradingBackend protocol and the harness's ``set_price``, so they hold for
-a backend that fills in one piece, in parts, or later.
+The tests use only the TradingBackend protocol and the harness's ``set_price`` and ``settle``, so
+they hold for a backend that fills in one piece, in parts, or later: after placing an order a test
+calls ``h.settle()`` (a no-op for backends that fill at once; the next bar for the sim backend) and
+re-reads the order's ack by resubmitting its request (idempotent on ``client_order_id``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ import pytest
 
 from axon_lab.backends import SyncTradingBackend, TradingBackend, run_sync
 from axon_lab.errors import BackendError, OrderStateError
-from axon_lab.records import Fill, OrderRequest, OrderStatus, Side
+from axon_lab.records import Fill, OrderAck, OrderRequest, OrderStatus, Side
+
+from .conftest import Harness
 
 PRICES = {"AAA": 20.0, "BBB": 4.0}
 
@@ -37,10 +41,18 @@ def test_satisfies_protocol(make_harness):
     assert h.backend.symbols == frozenset(PRICES)
 
 
+def settled(h: Harness, b: SyncTradingBackend, request: OrderRequest) -> OrderAck:
+    """Place ``request``, let the backend fill what it owes, and return the order's ack now."""
+    b.place_order(request)
+    h.settle()
+    return b.place_order(request)
+
+
 def test_market_order_fills_at_last_price_and_moves_position(make_harness):
-    b = SyncTradingBackend(make_harness(PRICES).backend)
+    h = make_harness(PRICES)
+    b = SyncTradingBackend(h.backend)
     before = b.query_portfolio()
-    ack = b.place_order(order("m-1"))
+    ack = settled(h, b, order("m-1"))
     assert ack.status in (OrderStatus.FILLED, OrderStatus.PARTIALLY_FILLED)
     fills = b.fills(ack.order_id)
     assert fills
@@ -56,10 +68,13 @@ def test_market_order_fills_at_last_price_and_moves_position(make_harness):
 
 
 def test_resubmitting_a_client_order_id_never_creates_a_second_order(make_harness):
-    b = SyncTradingBackend(make_harness(PRICES).backend)
+    h = make_harness(PRICES)
+    b = SyncTradingBackend(h.backend)
     first = b.place_order(order("dup"))
     again = b.place_order(order("dup"))
     assert again.order_id == first.order_id
+    h.settle()
+    assert b.place_order(order("dup")).order_id == first.order_id
     assert len({f.order_id for f in b.fills()}) == 1
     assert math.isclose(b.query_portfolio().quantity("AAA"), signed(b.fills(), "AAA"))
 
@@ -124,8 +139,9 @@ def test_replace_changes_price_and_closes_the_old_order(make_harness):
 
 
 def test_replace_a_filled_order_raises(make_harness):
-    b = SyncTradingBackend(make_harness(PRICES).backend)
-    ack = b.place_order(order("f", qty=0.5))
+    h = make_harness(PRICES)
+    b = SyncTradingBackend(h.backend)
+    ack = settled(h, b, order("f", qty=0.5))
     assert ack.status is OrderStatus.FILLED
     with pytest.raises(OrderStateError, match="cannot go from filled to replaced"):
         b.replace_order(ack.order_id, quantity=1.0)
@@ -152,9 +168,9 @@ def test_reduce_only_without_a_position_is_rejected(make_harness):
 def test_round_trip_books_realized_pnl(make_harness):
     h = make_harness(PRICES)
     b = SyncTradingBackend(h.backend)
-    b.place_order(order("in", qty=0.5))
+    settled(h, b, order("in", qty=0.5))
     h.set_price("AAA", PRICES["AAA"] + 2.0)
-    b.place_order(order("out", side="sell", qty=0.5))
+    settled(h, b, order("out", side="sell", qty=0.5))
     snap = b.query_portfolio()
     assert snap.quantity("AAA") == 0.0
     assert math.isclose(snap.realized_pnl, 0.5 * 2.0)
@@ -162,31 +178,39 @@ def test_round_trip_books_realized_pnl(make_harness):
 
 
 def test_stamps_with_the_backend_clock(make_harness, clock):
-    b = SyncTradingBackend(make_harness(PRICES).backend)
+    h = make_harness(PRICES)
+    b = SyncTradingBackend(h.backend)
     clock.advance(timedelta(hours=3))
+    placed = clock.now()
     ack = b.place_order(order("t", qty=0.5))
-    assert ack.timestamp == clock.now()
-    assert all(f.timestamp == clock.now() for f in b.fills())
+    assert ack.timestamp == placed
+    h.settle()  # a next-bar fill is stamped with that bar's open: the decision time here
+    assert b.fills()
+    assert all(f.timestamp == placed for f in b.fills())
     assert b.query_portfolio().timestamp == clock.now()
     assert b.clock is clock
 
 
 def test_sync_wrapper_works_inside_a_running_event_loop(make_harness):
-    b = SyncTradingBackend(make_harness(PRICES).backend)
+    h = make_harness(PRICES)
+    b = SyncTradingBackend(h.backend)
 
     async def notebook_cell() -> float:
         # asyncio.run would fail here, as it does in a Jupyter cell
         b.place_order(order("nb", qty=0.5))
+        h.settle()
         return b.query_portfolio().quantity("AAA")
 
     assert asyncio.run(notebook_cell()) == 0.5
 
 
 def test_async_methods_are_awaitable(make_harness):
-    backend = make_harness(PRICES).backend
+    h = make_harness(PRICES)
+    backend = h.backend
 
     async def go() -> tuple[float, int]:
         await backend.place_order(order("a", qty=0.5))
+        h.settle()
         return await backend.last_price("BBB"), len(await backend.fills())
 
     assert run_sync(go()) == (PRICES["BBB"], 1)

@@ -1,0 +1,595 @@
+"""The backtest backend: the vectorized engine's fill kernel behind the TradingBackend protocol.
+
+:class:`SimTradingBackend` holds a simulated clock and one kernel column per symbol. Whenever it
+is called (or :meth:`SimTradingBackend.advance_to` is), it first advances the compiled stepper
+(:func:`~axon_lab.backtest.fill_range_nb`) over every bar completed since the last call, in one
+kernel call however many bars that is: resting limit and stop orders, stop-losses and
+take-profits fill there with highs and lows taken into account. A loop deciding every 24 bars
+therefore costs one Python step per 24 bars.
+
+Time model (the same as ``axon_lab.backtest.run(..., execution="next_open")``):
+
+* A bar is stamped with its open time and is complete at ``open + timeframe``. A decision taken
+  at ``t`` belongs to the last bar that opened before ``t`` (normally the bar that completed at
+  ``t``); its market order fills at the open of the next bar, stamped with that bar's open time.
+  With ``execution="close"`` a market order fills at once at the close of the completed bar.
+* Limit and stop orders rest until the bar range crosses them; a stop-loss / take-profit given
+  on an order is attached to the position it opens and checked from the bar after the fill.
+  When one triggers, the exit appears as a filled reduce-only order with client id
+  ``"<entry client id>~sl<n>"`` or ``"~tp<n>"``.
+* Portfolio queries mark positions to the close of the last complete bar.
+* Fills follow the kernel: buys are capped by cash (``leverage=1``: cash never goes negative),
+  sells by the position unless ``direction="both"``. An order the kernel could only partly fill
+  or not fill at all ends CANCELLED with the reason in its ack message.
+
+One working order per symbol (a kernel rule, as in the vectorized engine): by default a new
+order on a symbol replaces the working one, which ends CANCELLED with a message naming its
+successor; with ``on_second_order="reject"`` the new order is rejected instead. An order that
+could never fill because no bar follows the data's end is rejected, unless ``streaming=True``
+(bars keep arriving through :meth:`SimTradingBackend.append_bars`).
+
+With several symbols, cash is shared: symbols that have nothing working are skipped, and when
+two or more have working orders or armed stops the kernel is stepped bar by bar so each fill
+sees the cash left by the fills before it (buying power is cash plus that symbol's position).
+
+Examples:
+    >>> import asyncio
+    >>> from axon_lab.data import make_synthetic
+    >>> from axon_lab.records import OrderRequest
+    >>> bars = make_synthetic(48, timeframe="1h", start="2024-01-01", seed=3, symbol="SYN")
+    >>> sim = SimTradingBackend(bars, cash=10_000.0, fees=0.001)
+    >>> sim.clock.now() == bars.index[1]  # bar 0 is complete; bar 1 opens now
+    True
+    >>> ack = asyncio.run(sim.place_order(
+    ...     OrderRequest(client_order_id="c-1", symbol="SYN", side="buy", quantity=10.0)))
+    >>> ack.status.value  # a market order waits for the next bar's open
+    'accepted'
+    >>> fills = sim.advance_to(bars.index[24])  # 23 more bars, one kernel call
+    >>> fills[0].price == float(bars["open"].iloc[1]), fills[0].timestamp == bars.index[1]
+    (True, True)
+    >>> snap = asyncio.run(sim.query_portfolio())
+    >>> snap.quantity("SYN"), snap.positions["SYN"].mark_price == float(bars["close"].iloc[23])
+    (10.0, True)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import datetime
+
+import numpy as np
+
+from axon_lab.backtest import _kernels as k
+from axon_lab.backtest import fill_range_nb, init_state_nb, make_params, submit_orders_nb
+from axon_lab.backtest._inputs import check_choice
+from axon_lab.clock import Clock, SimulatedClock
+from axon_lab.data.frame import TimeframeLike
+from axon_lab.errors import BackendError, ConfigError, RecordError
+from axon_lab.records import (
+    Fill,
+    OrderAck,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    PortfolioSnapshot,
+    Side,
+    TimeInForce,
+)
+
+from ._sim_bars import SimData, parse_bars
+from ._sim_orders import exit_request, ns, ts, unfilled_reason
+from .base import BaseTradingBackend
+from .order_state import ManagedOrder, check_transition
+
+__all__ = ["SimTradingBackend"]
+
+_EMPTY2 = np.empty((0, 0))
+_NO_ORDERS = (*[np.empty(0, dtype=np.int64)] * 3, *[np.empty(0)] * 4)  # (read only)
+_FILL_RANGE: Callable[..., int] = fill_range_nb  # typed view of the numba dispatcher
+_SUBMIT: Callable[..., int] = submit_orders_nb
+_OT = {OrderType.MARKET: k.OT_MARKET, OrderType.LIMIT: k.OT_LIMIT, OrderType.STOP: k.OT_STOP}
+_NAN = math.nan
+
+
+class SimTradingBackend(BaseTradingBackend):
+    """Bar-by-bar backtest execution with the vectorized engine's fill model.
+
+    Args:
+        data: A canonical OHLCV frame (with ``attrs["symbol"]``), a mapping ``symbol -> frame``
+            on common timestamps, or a :class:`~axon_lab.data.MarketView`.
+        cash: Starting cash (shared by all symbols).
+        fees: Fee as a fraction of notional per fill.
+        fixed_fee: Fixed fee per fill, in cash.
+        slippage_bps: Adverse slippage on market, stop and stop-loss fills, in basis points.
+        execution: ``"next_open"`` (market orders fill at the next bar's open) or ``"close"``
+            (at the completed bar's close, at once).
+        direction: ``"long"`` (sells only reduce a position) or ``"both"`` (shorts allowed).
+        leverage: Gross exposure cap as a multiple of equity (1.0: no borrowing).
+        lot_size: Round fill sizes down to a multiple of this (0: fractional).
+        clock: The clock to follow (default: a :class:`~axon_lab.clock.SimulatedClock` at the
+            first bar's completion).
+        timeframe: The bar length, when the frames do not carry ``attrs["timeframe"]``.
+        streaming: Whether more bars will arrive through :meth:`append_bars`; then an order placed
+            after the last bar waits for the next one instead of being rejected.
+        on_second_order: ``"replace"`` (a new order on a symbol cancels the working one) or
+            ``"reject"`` (the new order is rejected while one is working).
+
+    Raises:
+        ConfigError: On a bad setting.
+        DataError: On invalid bars.
+    """
+
+    def __init__(
+        self,
+        data: SimData,
+        *,
+        cash: float,
+        fees: float = 0.0,
+        fixed_fee: float = 0.0,
+        slippage_bps: float = 0.0,
+        execution: str = "next_open",
+        direction: str = "long",
+        leverage: float = 1.0,
+        lot_size: float = 0.0,
+        clock: Clock | None = None,
+        timeframe: TimeframeLike | None = None,
+        streaming: bool = False,
+        on_second_order: str = "replace",
+    ) -> None:
+        if not (math.isfinite(cash) and cash > 0):
+            raise ConfigError(f"cash={cash!r} must be a positive finite number.")
+        self._params = make_params(
+            fees=fees,
+            fixed_fee=fixed_fee,
+            slippage_bps=slippage_bps,
+            leverage=leverage,
+            lot_size=lot_size,
+            direction=direction,
+            execution=execution,
+        )
+        self._on_second = check_choice("on_second_order", on_second_order, ("replace", "reject"))
+        self._close_exec = execution == "close"
+        self._direction = direction
+        self._streaming = bool(streaming)
+        self._bars = parse_bars(data, timeframe)
+        self._tf_ns = self._bars.timeframe.nanos
+        self._col = {sym: c for c, sym in enumerate(self._bars.symbols)}
+        if clock is None:
+            clock = SimulatedClock(ts(int(self._bars.opens_ns[0]) + self._tf_ns))
+        bars = self._bars
+        first = {s: float(o[0][0, 0]) for s, o in zip(bars.symbols, bars.ohlc, strict=True)}
+        super().__init__(first, cash=cash, clock=clock, id_prefix="sim")
+        n_cols = len(self._bars.symbols)
+        self._state = init_state_nb(n_cols, float(cash))
+        self._cash = float(cash)
+        self._done = 0  # bars [0, done) have been stepped
+        self._working: list[ManagedOrder | None] = [None] * n_cols
+        self._entry: list[ManagedOrder | None] = [None] * n_cols  # attached SL/TP's entry
+        self._pending: list[tuple[int, ManagedOrder]] = []  # (decision time ns, order)
+        self._sync()
+
+    # ------------------------------------------------------------------ properties
+
+    @property
+    def timeframe(self) -> str:
+        """The bar length label, e.g. ``"1h"``."""
+        return self._bars.timeframe.label
+
+    @property
+    def bars_done(self) -> int:
+        """How many bars have been stepped (the bars complete at the clock's time)."""
+        return self._done
+
+    @property
+    def n_bars(self) -> int:
+        """How many bars the backend holds."""
+        return self._bars.n_bars
+
+    @property
+    def fill_count(self) -> int:
+        """How many fills have been booked (cheap; no copy)."""
+        return len(self._ledger.fills)
+
+    def fills_since(self, index: int) -> tuple[Fill, ...]:
+        """Fills booked after the first ``index`` (what a cursor reads each step)."""
+        return tuple(self._ledger.fills[index:])
+
+    def bar_time(self, bar: int) -> datetime:
+        """The open time of bar ``bar`` (negative counts from the end)."""
+        return ts(int(self._bars.opens_ns[bar]))
+
+    def price(self, symbol: str) -> float:
+        """The close of ``symbol``'s last complete bar (synchronous twin of ``last_price``)."""
+        self._sync()
+        self._require_symbol(symbol)
+        return self._marks[symbol]
+
+    # ------------------------------------------------------------------ time
+
+    def advance_to(self, t: datetime) -> tuple[Fill, ...]:
+        """Move the clock to ``t`` (if later) and step over every bar complete by then.
+
+        Returns:
+            The fills booked by this call.
+
+        Raises:
+            ConfigError: If ``t`` is naive, or later than the clock and the clock is not a
+                :class:`~axon_lab.clock.SimulatedClock` this backend may move.
+        """
+        if t.tzinfo is None:
+            raise ConfigError(f"time {t!r} is naive; pass a timezone-aware datetime")
+        if t > self._clock.now():
+            if not isinstance(self._clock, SimulatedClock):
+                raise ConfigError(
+                    f"cannot move a {type(self._clock).__name__} to {t}; give the backend a "
+                    "SimulatedClock, or let the clock run and call advance_to(clock.now())"
+                )
+            self._clock.set(t)
+        start = self.fill_count
+        self._sync()
+        return self.fills_since(start)
+
+    def step(self, bars: int = 1) -> tuple[Fill, ...]:
+        """Advance the clock to the completion of the ``bars``-th next bar.
+
+        Raises:
+            ConfigError: If ``bars < 1`` or the data has no such bar.
+        """
+        if not (isinstance(bars, int) and bars >= 1):
+            raise ConfigError(f"bars={bars!r} must be an integer >= 1")
+        self._sync()
+        target = self._done - 1 + bars
+        if target >= self.n_bars:
+            raise ConfigError(
+                f"cannot step {bars} bar(s): {self.n_bars - self._done} bar(s) are left after "
+                f"{self.bar_time(self._done - 1) if self._done else 'the start'}"
+            )
+        return self.advance_to(ts(int(self._bars.opens_ns[target]) + self._tf_ns))
+
+    def append_bars(self, data: SimData) -> None:
+        """Append newer bars of every traded symbol (a live feed, or a test's next bar).
+
+        Bars should be appended once they open or later, never after the clock has passed
+        their open: an order placed at ``t`` fills at the first bar opening at or after ``t``.
+
+        Raises:
+            DataError: If the bars are invalid, for other symbols, or not newer than the last.
+        """
+        self._bars = self._bars.extend(parse_bars(data, self._bars.timeframe))
+        self._flush(self._done)
+
+    def set_price(self, symbol: str, price: float) -> tuple[Fill, ...]:
+        """Not available: prices come from the bars.
+
+        Raises:
+            BackendError: Always; append a bar with :meth:`append_bars` instead.
+        """
+        raise BackendError(
+            f"SimTradingBackend takes prices from its bars; cannot set {symbol!r} to {price!r}. "
+            "Append a bar with append_bars(...) and advance the clock instead."
+        )
+
+    # ------------------------------------------------------------------ protocol
+
+    async def place_order(self, order: OrderRequest) -> OrderAck:
+        """Accept an order for the kernel (it fills in later bars), or reject it in the ack."""
+        self._sync()
+        existing = self._by_client.get(order.client_order_id)
+        if existing is not None:
+            if existing.request != order:
+                raise BackendError(
+                    f"client_order_id {order.client_order_id!r} is already used by order "
+                    f"{existing.order_id!r} with different terms; use a new client_order_id"
+                )
+            return existing.to_ack()
+        managed = self._register(order)
+        now = self._clock.now()
+        reason = self._rejection_reason(order) or self._sim_reason(order, replacing=None)
+        if reason:
+            managed.transition(OrderStatus.REJECTED, at=now, reason=reason)
+            return managed.to_ack()
+        managed.transition(OrderStatus.ACCEPTED, at=now)
+        old = self._working_order(self._col[order.symbol])
+        if old is not None:
+            self._withdraw(old)
+            old.transition(
+                OrderStatus.CANCELLED,
+                at=now,
+                reason=f"replaced by {managed.order_id}: the sim keeps one working order per "
+                "symbol (on_second_order='replace')",
+            )
+        self._enqueue(managed)
+        return managed.to_ack()
+
+    async def cancel_order(self, order_id: str) -> OrderAck:
+        """Cancel a working order.
+
+        Raises:
+            BackendError: If the order is unknown.
+            OrderStateError: If the order is no longer open.
+        """
+        self._sync()
+        managed = self._lookup(order_id)
+        managed.transition(OrderStatus.CANCELLED, at=self._clock.now(), reason="cancelled")
+        self._withdraw(managed)
+        return managed.to_ack()
+
+    async def replace_order(
+        self, order_id: str, *, quantity: float | None = None, price: float | None = None
+    ) -> OrderAck:
+        """Replace a working order's quantity and/or price (a stop order's stop price).
+
+        Raises:
+            BackendError: If the order is unknown or the new terms are invalid.
+            OrderStateError: If the order is no longer open.
+        """
+        self._sync()
+        old = self._lookup(order_id)
+        check_transition(
+            old.order_id, old.request.client_order_id, old.status, OrderStatus.REPLACED
+        )
+        req = old.request
+        if price is not None and req.order_type is OrderType.MARKET:
+            raise BackendError(
+                f"order {old.order_id!r} is a market order; it has no price to replace. "
+                "Cancel it and place a limit order instead."
+            )
+        is_stop = req.order_type is OrderType.STOP
+        try:
+            new_request = req.replace(
+                client_order_id=f"{req.client_order_id}~r{len(self._orders) + 1}",
+                quantity=old.remaining if quantity is None else quantity,
+                price=req.price if price is None or is_stop else price,
+                stop_price=price if price is not None and is_stop else req.stop_price,
+            )
+        except RecordError as exc:
+            raise BackendError(f"cannot replace order {old.order_id!r}: {exc}") from exc
+        reason = self._sim_reason(new_request, replacing=old)
+        if reason:
+            raise BackendError(f"cannot replace order {old.order_id!r}: {reason}")
+        now = self._clock.now()
+        new = self._register(new_request)
+        self._withdraw(old)
+        old.transition(OrderStatus.REPLACED, at=now, reason=f"replaced by {new.order_id}")
+        new.transition(OrderStatus.ACCEPTED, at=now, reason=f"replaces {old.order_id}")
+        self._enqueue(new)
+        return new.to_ack()
+
+    async def get_order(self, order_id: str) -> OrderRequest:
+        """The request an order was placed with.
+
+        Raises:
+            BackendError: If the order is unknown.
+        """
+        self._sync()
+        return self._lookup(order_id).request
+
+    async def open_orders(self, symbol: str | None = None) -> tuple[OrderAck, ...]:
+        """Acks of working orders, oldest first."""
+        self._sync()
+        return await super().open_orders(symbol)
+
+    async def fills(self, order_id: str | None = None) -> tuple[Fill, ...]:
+        """Fills in execution order, optionally for one order (by order or client id)."""
+        self._sync()
+        return await super().fills(order_id)
+
+    async def query_portfolio(self) -> PortfolioSnapshot:
+        """Cash, positions marked to the last complete bar's close, and equity."""
+        self._sync()
+        return await super().query_portfolio()
+
+    async def last_price(self, symbol: str) -> float:
+        """The close of ``symbol``'s last complete bar.
+
+        Raises:
+            BackendError: If the symbol is not traded here.
+        """
+        self._sync()
+        return await super().last_price(symbol)
+
+    # ------------------------------------------------------------------ order checks
+
+    def _fill_quantity(self, order: ManagedOrder, price: float) -> float:
+        return 0.0  # the kernel decides every fill; prices are never matched here
+
+    def _decision_bar(self, t_ns: int) -> int:
+        """The bar an order decided at ``t_ns`` belongs to: the last one opened before it."""
+        return int(np.searchsorted(self._bars.opens_ns, t_ns, side="left")) - 1
+
+    def _sim_reason(self, order: OrderRequest, *, replacing: ManagedOrder | None) -> str:
+        now = self._clock.now()
+        if self._done == 0:
+            first = ts(int(self._bars.opens_ns[0]) + self._tf_ns)
+            return f"no bar is complete at {now} (the first completes at {first}); wait for it"
+        if order.order_type is OrderType.STOP and order.price is not None:
+            return "stop-limit orders are not simulated; pass stop_price only (a stop order)"
+        if order.order_type is not OrderType.MARKET and order.time_in_force is not TimeInForce.GTC:
+            return (
+                f"time_in_force={order.time_in_force.value!r} is not simulated for "
+                f"{order.order_type.value} orders; use 'gtc' and cancel the order when done"
+            )
+        fills_now = self._close_exec and order.order_type is OrderType.MARKET
+        if not self._streaming and not fills_now and self._decision_bar(ns(now)) + 1 >= self.n_bars:
+            return (
+                f"no bar after {now} to fill at: the data ends with the bar opened at "
+                f"{self.bar_time(-1)}. An order placed at the last bar can never fill; stop "
+                "one bar earlier (or pass streaming=True and append bars)."
+            )
+        old = self._working_order(self._col[order.symbol])
+        if self._on_second == "reject" and old is not None and old is not replacing:
+            return (
+                f"order {old.order_id} is already working on {order.symbol}; the sim keeps one "
+                "working order per symbol: cancel or replace it first"
+            )
+        return ""
+
+    # ------------------------------------------------------------------ kernel driving
+
+    def _working_order(self, c: int) -> ManagedOrder | None:
+        for _, pending in self._pending:
+            if self._col[pending.request.symbol] == c:
+                return pending
+        current = self._working[c]
+        return current if current is not None and current.is_open else None
+
+    def _enqueue(self, order: ManagedOrder) -> None:
+        self._pending.append((ns(self._clock.now()), order))
+        self._flush(self._done)
+
+    def _withdraw(self, order: ManagedOrder) -> None:
+        """Take ``order`` out of the kernel (it stays in the book with its own status)."""
+        self._pending = [(t, o) for t, o in self._pending if o is not order]
+        c = self._col[order.request.symbol]
+        if self._working[c] is order:
+            self._state[c, k.S_KIND] = k.K_NONE  # what a zero-size market order does
+            self._working[c] = None
+
+    def _sync(self) -> None:
+        cut = ns(self._clock.now()) - self._tf_ns  # bars opened at or before this are complete
+        stop = int(np.searchsorted(self._bars.opens_ns, cut, side="right"))
+        if stop > self._done or self._pending:
+            self._flush(max(stop, self._done))
+
+    def _flush(self, stop: int) -> None:
+        """Step to bar ``stop``, submitting each pending order once its decision bar is done."""
+        while True:
+            due = [(self._decision_bar(t), o) for t, o in self._pending]
+            ready = [
+                (j, o) for j, o in due if j < stop and (j + 1 < self.n_bars or self._close_exec)
+            ]
+            if not ready:
+                break
+            j0 = min(j for j, _ in ready)
+            self._step(j0 + 1)
+            for j, order in ready:
+                if j == j0:
+                    self._pending = [(t, o) for t, o in self._pending if o is not order]
+                    self._submit(order, j0)
+        self._step(stop)
+
+    def _submit(self, order: ManagedOrder, bar: int) -> None:
+        req = order.request
+        c = self._col[req.symbol]
+        level = req.stop_price if req.order_type is OrderType.STOP else req.price
+        records = np.empty((2, k.N_REC))
+        self._state[c, k.S_CASH] = self._cash
+        m = _SUBMIT(
+            self._state, c, bar, float(self._bars.ohlc[c][3][bar, 0]),
+            np.array([_OT[req.order_type]], dtype=np.int64),
+            np.array([req.signed_quantity]),
+            np.array([_NAN if level is None else level]),
+            np.array([_NAN if req.stop_loss is None else req.stop_loss]),
+            np.array([_NAN if req.take_profit is None else req.take_profit]),
+            self._params, records,
+        )  # fmt: skip
+        self._cash = float(self._state[c, k.S_CASH])
+        self._working[c] = order
+        close_time = int(self._bars.opens_ns[bar]) + self._tf_ns
+        self._book(records[:m], at=lambda _bar: close_time)
+        self._reconcile()
+
+    def _is_live(self, c: int) -> bool:
+        st = self._state[c]
+        armed = not (math.isnan(st[k.S_POS_SL]) and math.isnan(st[k.S_POS_TP]))
+        return bool(st[k.S_KIND] != k.K_NONE or (st[k.S_POS] != 0.0 and armed))
+
+    def _run_col(self, c: int, start: int, stop: int) -> np.ndarray:
+        o, h, lo, cl = self._bars.ohlc[c]
+        records = np.empty((2 * (stop - start) + 4, k.N_REC))
+        state = self._state[c : c + 1]
+        state[0, k.S_CASH] = self._cash  # cash is shared by all symbols
+        m = _FILL_RANGE(
+            o, h, lo, cl, _EMPTY2, k.K_SIGNAL, *_NO_ORDERS, self._params, state, start, stop,
+            _EMPTY2, _EMPTY2, _EMPTY2, records, _EMPTY2,
+        )  # fmt: skip
+        self._cash = float(state[0, k.S_CASH])
+        out = records[:m]
+        out[:, k.R_COL] = c
+        return out
+
+    def _step(self, stop: int) -> None:
+        """Run the kernel over bars ``[done, stop)`` and book what filled."""
+        if stop <= self._done:
+            return
+        parts: list[np.ndarray] = []
+        i = self._done
+        while i < stop:
+            live = [c for c in range(len(self._working)) if self._is_live(c)]
+            if len(live) <= 1:  # nothing else can fill: one call over the whole range
+                parts.extend(self._run_col(c, i, stop) for c in live)
+                break
+            parts.extend(self._run_col(c, i, i + 1) for c in live)
+            i += 1
+        self._done = stop
+        if parts:
+            rec = np.concatenate(parts)
+            rec = rec[np.argsort(rec[:, k.R_BAR], kind="stable")]
+            self._book(rec, at=lambda bar: int(self._bars.opens_ns[bar]))
+        self._reconcile()
+        for sym, c in self._col.items():
+            self._marks[sym] = float(self._bars.ohlc[c][3][stop - 1, 0])
+
+    def _book(self, records: np.ndarray, *, at: Callable[[int], int]) -> None:
+        for row in records:
+            c, bar, kind = int(row[k.R_COL]), int(row[k.R_BAR]), int(row[k.R_KIND])
+            size, price, fee = float(row[k.R_SIZE]), float(row[k.R_PRICE]), float(row[k.R_FEE])
+            when = ts(at(bar))
+            if kind in (k.F_STOP_LOSS, k.F_TAKE_PROFIT):
+                order = self._exit_order(c, kind, size, price, when)
+            else:
+                working = self._working[c]
+                if working is None:
+                    raise BackendError(f"internal: a fill on {self._bars.symbols[c]} has no order")
+                order = working
+                req = order.request
+                if req.stop_loss is not None or req.take_profit is not None:
+                    self._entry[c] = order
+            quantity = abs(size)
+            order.record_fill(quantity, price, at=when)
+            fill = Fill(
+                fill_id=f"{order.order_id}-fill-{len(self._ledger.fills) + 1}",
+                order_id=order.order_id,
+                symbol=order.request.symbol,
+                side=Side.BUY if size > 0 else Side.SELL,
+                quantity=quantity,
+                price=price,
+                fee=max(fee, 0.0),  # an all-in buy's fee is a difference: clamp a -1e-13
+                timestamp=when,
+            )
+            self._ledger.apply(fill)
+        self._ledger.cash = self._cash  # the kernel's cash is authoritative (no float drift)
+
+    def _exit_order(
+        self, c: int, kind: int, size: float, price: float, when: datetime
+    ) -> ManagedOrder:
+        entry = self._entry[c]
+        request, reason = exit_request(
+            entry, self._bars.symbols[c], kind == k.F_STOP_LOSS, size, price, len(self._orders) + 1
+        )
+        order_id = f"{self._prefix}-{len(self._orders) + 1}"
+        managed = ManagedOrder(order_id, request, created_at=when)
+        self._orders[order_id] = managed
+        self._by_client[request.client_order_id] = managed
+        managed.transition(OrderStatus.ACCEPTED, at=when, reason=reason)
+        return managed
+
+    def _reconcile(self) -> None:
+        """Close orders the kernel has consumed (filled, partly filled or unfillable)."""
+        for c, order in enumerate(self._working):
+            if order is None or (order.is_open and self._state[c, k.S_KIND] != k.K_NONE):
+                continue
+            self._working[c] = None
+            if order.is_open:
+                order.transition(
+                    OrderStatus.CANCELLED,
+                    at=self._clock.now(),
+                    reason=unfilled_reason(order, self._direction),
+                )
+
+    def __repr__(self) -> str:
+        return (
+            f"SimTradingBackend(symbols={list(self._bars.symbols)}, timeframe={self.timeframe!r}, "
+            f"bars={self._done}/{self.n_bars}, clock={self._clock!r})"
+        )
