@@ -36,10 +36,22 @@ from axon_lab.errors import (
     MissingDependencyError,
     OrderStateError,
     RecordError,
+    StageError,
     StoreError,
     ToolError,
 )
 from axon_lab.metrics import TradingMetrics
+from axon_lab.oader import (
+    BaseLoopCallback,
+    ContextBuilder,
+    DecisionEngine,
+    ExplainRecorder,
+    OADERLoop,
+    ReActAnalyzer,
+    RulesAnalyst,
+    ToolExecutor,
+    make_agent,
+)
 from axon_lab.records import (
     Action,
     Analysis,
@@ -84,6 +96,16 @@ __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
+    # the OADER loop
+    "make_agent",
+    "OADERLoop",
+    "ContextBuilder",
+    "RulesAnalyst",
+    "ReActAnalyzer",
+    "DecisionEngine",
+    "ToolExecutor",
+    "ExplainRecorder",
+    "BaseLoopCallback",
     # market data
     "MarketView",
     "Timeframe",
@@ -128,6 +150,7 @@ __all__ = [
     "MissingDependencyError",
     "OrderStateError",
     "RecordError",
+    "StageError",
     "StoreError",
     "ToolError",
     # records

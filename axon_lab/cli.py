@@ -1,7 +1,16 @@
 """The ``axon-lab`` command line.
 
-- ``axon-lab datasets``: the current main job. Loads every bundled sample offline, validates it with
-  the ``repair`` policy and prints rows, time range, timeframe and exactly what was repaired.
+- ``axon-lab demo``: the main job. Runs the OADER loop offline on the bundled BTC-USD 15-minute
+  sample (rules analyst, full risk chain, fills at the next bar's open), records every step in
+  ``runs/axon.db``, writes the explain report to ``runs/<run id>/report.{md,html}`` and prints the
+  summary. ``--llm local`` uses the local SmolLM2 model, ``--llm openai`` the ``AXON_LLM_*``
+  endpoint; ``--data PATH`` runs on your own CSV/Parquet file.
+- ``axon-lab report [RUN_ID]``: rebuilds a recorded run's report (default: the latest run).
+- ``axon-lab datasets``: loads every bundled sample offline, validates it with the ``repair``
+  policy and prints rows, time range, timeframe and exactly what was repaired.
+- ``axon-lab sweep``: tunes an SMA-cross rule with Optuna over walk-forward splits, with
+  ``--workers`` processes on one study in ``--storage`` (PostgreSQL shares it between machines);
+  prints the Pareto front, in-sample beside out-of-sample.
 - ``axon-lab llm serve``: serves the local SmolLM2 model on an OpenAI-compatible endpoint until
   Ctrl-C (needs the ``local-llm`` extra).
 """
@@ -9,11 +18,20 @@
 from __future__ import annotations
 
 import warnings
-from typing import Annotated
+from contextlib import ExitStack
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+if TYPE_CHECKING:
+    from axon_lab.explain import RunReport
+
 __all__ = ["app", "main"]
+
+DEMO_SAMPLE = "btc-usd-15m"
+DEMO_STEPS = 2_000
+LLM_DEMO_STEPS = 5
 
 app = typer.Typer(
     name="axon-lab",
@@ -65,6 +83,228 @@ def datasets(
             typer.echo(f"   {line}")
         shown += 1
     typer.echo(f"\n{shown} of {len(samples)} bundled datasets loaded.")
+
+
+def _load(source: str) -> tuple[Any, str, list[str]]:
+    """Load data by sample name or path; return the frame, its description and repair notes."""
+    from axon_lab.data import DataRepairWarning
+    from axon_lab.oader import load_data
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataRepairWarning)
+        frame, described = load_data(source)
+    notes = [str(w.message).split(". See")[0] for w in caught if w.category is DataRepairWarning]
+    for w in caught:
+        if w.category is not DataRepairWarning:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return frame, described, notes
+
+
+def _print_summary(report: RunReport, paths: tuple[Path, Path]) -> None:
+    s, b = report.summary, report.baseline or {}
+
+    def pct(value: Any) -> str:
+        return "n/a" if value is None or value != value else f"{value:+.2%}"
+
+    def num(value: Any) -> str:
+        return "n/a" if value is None or value != value else f"{value:.2f}"
+
+    typer.echo(f"\nrun {report.run.run_id}  ({report.run.model})")
+    typer.echo(f"  window        {s['start']} -> {s['end']}  ({s['steps']:,} steps)")
+    typer.echo(
+        f"  equity        {s['start_value']:,.2f} -> {s['end_value']:,.2f}  "
+        f"return {pct(s['total_return'])}  (buy & hold {pct(b.get('total_return'))})"
+    )
+    typer.echo(
+        f"  sharpe        {num(s['sharpe'])}  (buy & hold {num(b.get('sharpe'))})   "
+        f"max drawdown {pct(s['max_drawdown'])}  (buy & hold {pct(b.get('max_drawdown'))})"
+    )
+    typer.echo(
+        f"  activity      {s['orders']} orders, {s['fills']} fills, {s['closed_trades']} closed "
+        f"trades, fees {s['fees']:,.2f}"
+    )
+    rejections = ", ".join(f"{r}={n}" for r, n in report.rejections.items()) or "none"
+    typer.echo(f"  rejections    {s['rejections']} ({rejections})")
+    typer.echo(
+        f"  llm           {s['llm_calls']} calls, {s['cache_hits']} cache hits, "
+        f"cost {s['llm_cost']:.4f}; {s['abstentions']} abstentions, "
+        f"{s['failed_steps']} failed steps"
+    )
+    typer.echo(f"  report        {paths[1]}  (and {paths[0].name})")
+
+
+def _llm_client(kind: str, stack: ExitStack, out: Path) -> Any:
+    from axon_lab.llm import CachedClient, CostLedger, MeteredClient, SQLCacheStore
+
+    if kind == "local":
+        from axon_lab.llm.local import local_llm_server
+
+        typer.echo("starting the local model server (SmolLM2-135M) ...")
+        server = stack.enter_context(local_llm_server())
+        inner = server.client()
+    elif kind == "openai":
+        from axon_lab.llm import OpenAICompatClient
+
+        inner = OpenAICompatClient()
+    else:
+        raise typer.BadParameter(f"--llm must be none, local or openai, got {kind!r}")
+    cache = SQLCacheStore(f"sqlite:///{out / 'llm_cache.db'}")
+    # the meter sits inside the cache: replayed answers are neither charged nor budgeted
+    return CachedClient(MeteredClient(inner, CostLedger()), mode="record", store=cache)
+
+
+@app.command()
+def demo(
+    steps: Annotated[
+        int | None,
+        typer.Option(
+            help=f"Steps to run (default {DEMO_STEPS:,}; {LLM_DEMO_STEPS} with --llm).", min=1
+        ),
+    ] = None,
+    every: Annotated[int, typer.Option(help="Decide every N bars.", min=1)] = 1,
+    llm: Annotated[
+        str, typer.Option(help="none (rules analyst), local (SmolLM2) or openai (AXON_LLM_*).")
+    ] = "none",
+    data: Annotated[
+        str | None, typer.Option(help=f"A CSV/Parquet file or sample name (default {DEMO_SAMPLE}).")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Folder for the store and the reports.")] = Path("runs"),
+    run_id: Annotated[str | None, typer.Option(help="Run id (default: generated).")] = None,
+    cash: Annotated[float, typer.Option(help="Starting cash.", min=1.0)] = 100_000.0,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Run the OADER loop offline on bundled data and write the explain report."""
+    from axon_lab.errors import AxonError
+    from axon_lab.oader import make_agent
+
+    try:
+        frame, described, notes = _load(data or DEMO_SAMPLE)
+        typer.echo(
+            f"data: {described}  ({frame.attrs.get('symbol')}, {frame.attrs.get('timeframe')}, "
+            f"{len(frame):,} bars)"
+        )
+        for note in notes:
+            typer.echo(f"  note: {note}")
+        out.mkdir(parents=True, exist_ok=True)
+        with ExitStack() as stack:
+            analyst: Any = "rules"
+            n = steps or DEMO_STEPS
+            if llm != "none":
+                analyst = _llm_client(llm, stack, out)
+                n = steps or LLM_DEMO_STEPS
+            loop = make_agent(
+                frame,
+                analyst=analyst,
+                cash=cash,
+                store=f"sqlite:///{out / 'axon.db'}",
+                run_id=run_id,
+                every=every,
+                progress=progress,
+                on_error="stop" if llm == "none" else "abstain",
+                llm_params={"temperature": 0.0, "max_tokens": 300} if llm != "none" else None,
+                max_iterations=1 if llm == "local" else 3,
+                config={"data": described},
+            )
+            stack.callback(loop.close)
+            typer.echo(
+                f"run {loop.run_id}: {n:,} steps of {loop.config['analyst']}, risk chain on, "
+                f"fills at the next bar's open, store {loop.store.url}"
+            )
+            loop.run(n)
+            report = loop.report()
+            paths = report.save(out / loop.run_id)
+        _print_summary(report, paths)
+    except AxonError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def report(
+    run_id: Annotated[str | None, typer.Argument(help="The run (default: the latest).")] = None,
+    store: Annotated[str, typer.Option(help="The explain store URL.")] = "sqlite:///runs/axon.db",
+    out: Annotated[Path, typer.Option(help="Folder the report goes under.")] = Path("runs"),
+) -> None:
+    """Rebuild a recorded run's explain report (Markdown + HTML) and print its summary."""
+    from axon_lab.data import MarketView
+    from axon_lab.errors import AxonError
+    from axon_lab.explain import ExplainStore, build_report
+
+    try:
+        with ExplainStore(store) as the_store:
+            runs = the_store.runs()
+            if not runs:
+                typer.echo(
+                    f"error: no runs in {the_store.url}; run `axon-lab demo` first", err=True
+                )
+                raise typer.Exit(2)
+            info = the_store.get_run(run_id) if run_id else runs[-1]
+            view = None
+            source = str(info.config.get("data", ""))
+            kind, _, name = source.partition(":")
+            if kind in ("sample", "file"):
+                frame, _, _ = _load(name)
+                view = MarketView(frame)
+            the_report = build_report(the_store, info.run_id, view=view)
+        paths = the_report.save(out / info.run_id)
+        _print_summary(the_report, paths)
+    except AxonError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+# ---------------------------------------------------------------- sweep (issue 7)
+@app.command()
+def sweep(
+    trials: Annotated[int, typer.Option(help="Total trials, split between the workers.")] = 100,
+    workers: Annotated[int, typer.Option(help="Worker processes on this machine.")] = 2,
+    study: Annotated[str, typer.Option(help="Study name; reuse it to add trials.")] = "sweep",
+    storage: Annotated[
+        str, typer.Option(help="sqlite:///runs/axon.db, or postgresql://... to share a study.")
+    ] = "sqlite:///runs/axon.db",
+    data: Annotated[
+        str | None, typer.Option(help="An OHLCV CSV/Parquet file (or use --sample).")
+    ] = None,
+    sample: Annotated[
+        str | None, typer.Option(help="A bundled sample name (see `axon-lab datasets`).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Base TPE seed; worker i uses seed + i.")] = 0,
+    fees: Annotated[float, typer.Option(help="Fee per fill as a fraction of notional.")] = 0.001,
+    best_json: Annotated[
+        Path | None, typer.Option(help="Write the Pareto-front parameters to this JSON file.")
+    ] = None,
+) -> None:
+    """Tune an SMA-cross rule with Optuna: N workers on one study, walk-forward IS vs OOS."""
+    import optuna
+
+    from axon_lab.errors import AxonError
+    from axon_lab.hpo import SweepSpec, close_storage, create_study, export_best_params, run_sweep
+
+    if data is None and sample is None:
+        sample = DEMO_SAMPLE
+    try:
+        spec = SweepSpec(
+            study=study, storage=storage, data=data, sample=sample, seed=seed, fees=fees
+        )
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        result = run_sweep(spec, n_workers=workers, n_trials=trials)
+        if best_json is not None:
+            handle = create_study(study, storage=storage, directions=("maximize", "maximize"))
+            try:
+                export_best_params(handle, best_json)
+            finally:
+                close_storage(handle)
+    except AxonError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    res = result.results
+    typer.echo(f"study {study!r}: {len(res)} trials in {storage.split('@')[-1]}")
+    front = res[res["on_pareto_front"]]
+    cols = [c for c in res.columns if c.startswith(("params_", "is_", "oos_"))]
+    typer.echo("Pareto front (in-sample beside walk-forward out-of-sample):")
+    typer.echo(front[["number", *cols]].to_string(index=False))
+    if best_json is not None:
+        typer.echo(f"best parameters: {best_json}")
 
 
 @llm_app.command("serve")

@@ -24,7 +24,8 @@ Hierarchy::
     │   ├── LLMToolCallError   a call to an unknown tool, or arguments that are not JSON
     │   ├── CacheMissError     replay mode found no recorded response
     │   └── BudgetExceededError
-    └── StoreError             the explain store could not read or write
+    ├── StoreError             the explain store could not read or write
+    └── StageError             an OADER stage raised and the loop's policy stopped the run
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ __all__ = [
     "MissingDependencyError",
     "OrderStateError",
     "RecordError",
+    "StageError",
     "StoreError",
     "ToolError",
 ]
@@ -119,3 +121,16 @@ class BudgetExceededError(LLMError):
 
 class StoreError(AxonError):
     """The explain store could not read or write."""
+
+
+class StageError(AxonError):
+    """A stage raised and the loop's ``on_error="stop"`` policy stopped the run.
+
+    The failed step is recorded (``failed_stage`` and ``error`` set) before this is raised, except
+    when the Record stage itself failed. ``step`` and ``stage`` name where it happened.
+    """
+
+    def __init__(self, message: str, *, step: int, stage: str) -> None:
+        super().__init__(message)
+        self.step = step
+        self.stage = stage

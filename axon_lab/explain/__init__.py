@@ -13,6 +13,14 @@ Examples:
 from __future__ import annotations
 
 from axon_lab.explain._info import ResumePoint, RunInfo, code_version
+from axon_lab.explain._report import (
+    ExplainBridge,
+    OrderRow,
+    ReportSection,
+    RunReport,
+    build_report,
+)
+from axon_lab.explain._stats import STATS_KEYS, equity_stats, periods_per_year
 from axon_lab.explain._store import DEFAULT_URL, ExplainStore
 
 __all__ = [
@@ -23,4 +31,13 @@ __all__ = [
     "ResumePoint",
     "RunInfo",
     "code_version",
+    # reports
+    "build_report",
+    "ExplainBridge",
+    "RunReport",
+    "OrderRow",
+    "ReportSection",
+    "equity_stats",
+    "periods_per_year",
+    "STATS_KEYS",
 ]

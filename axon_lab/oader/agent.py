@@ -1,0 +1,338 @@
+"""make_agent: wire data, analyst, decision rules, risk chain, backend and store into a loop.
+
+Defaults are for a backtest that runs offline: the :class:`~axon_lab.oader.RulesAnalyst`, a
+:class:`~axon_lab.backends.SimTradingBackend` (decide on a bar's close, fill at the next bar's open)
+on a :class:`~axon_lab.clock.SimulatedClock`, the full risk chain (limits scaled to the starting
+cash, a rejection circuit breaker and a drawdown breaker that only lets positions shrink), and an
+SQLite explain store under ``./runs``. The run's config, a fingerprint of the data, the model (and
+its training cutoff, when known) and the code version are recorded with the run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import secrets
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from axon_lab.backends.protocol import TradingBackend
+from axon_lab.clock import SimulatedClock
+from axon_lab.data.frame import OHLCV_COLUMNS
+from axon_lab.data.view import MarketView
+from axon_lab.errors import ConfigError
+from axon_lab.llm import LLMClient
+from axon_lab.risk.breakers import PnLCircuitBreaker, RejectionCircuitBreaker
+from axon_lab.risk.gate import GateState, RiskGate
+from axon_lab.risk.limits import RiskLimits
+from axon_lab.risk.safety import ModeName, SafetyMode
+from axon_lab.tools.factory import make_trading_tools
+
+from .callbacks import CallbackLike
+from .decide import DecisionEngine, DecisionMode
+from .execute import ToolExecutor
+from .loop import OADERLoop, OnError
+from .observe import ContextBuilder
+from .react import ReActAnalyzer
+from .record import ExplainRecorder
+from .rules_analyst import RulesAnalyst
+
+if TYPE_CHECKING:
+    from axon_lab.explain import ExplainStore
+
+__all__ = ["data_fingerprint", "default_gates", "default_limits", "load_data", "make_agent"]
+
+
+def data_fingerprint(view: MarketView) -> str:
+    """``sha256:<hex>`` over every symbol's bar times and OHLCV bytes (float64), in order.
+
+    Examples:
+        >>> from axon_lab.data import make_synthetic
+        >>> a = MarketView(make_synthetic(50, timeframe="1h", seed=1, symbol="S"))
+        >>> data_fingerprint(a) == data_fingerprint(a), data_fingerprint(a)[:7]
+        (True, 'sha256:')
+    """
+    digest = hashlib.sha256()
+    for symbol in view.symbols:
+        frame = view.as_of(view.end, symbol)
+        digest.update(symbol.encode())
+        digest.update(view.timeframe.label.encode())
+        digest.update(np.ascontiguousarray(pd.DatetimeIndex(frame.index).asi8).tobytes())
+        values = frame[list(OHLCV_COLUMNS)].to_numpy(dtype=np.float64)
+        digest.update(np.ascontiguousarray(values).tobytes())
+    return "sha256:" + digest.hexdigest()
+
+
+def load_data(source: str | Path) -> tuple[pd.DataFrame, str]:
+    """Load a bundled sample by name, else a CSV/Parquet file; return it and a description.
+
+    Raises:
+        DataError: If the file cannot be loaded or fails validation.
+    """
+    from axon_lab.data import list_samples, load_ohlcv, load_sample
+
+    text = str(source)
+    if text in {s.name for s in list_samples()}:
+        return load_sample(text), f"sample:{text}"
+    path = Path(text).expanduser()
+    if not path.exists():
+        names = ", ".join(s.name for s in list_samples())
+        raise ConfigError(f"{text!r} is neither a file nor a bundled sample ({names})")
+    return load_ohlcv(path), f"file:{path.resolve()}"
+
+
+def default_limits(cash: float) -> RiskLimits:
+    """Limits scaled to the starting cash: orders up to half of it, positions up to all of it."""
+    return RiskLimits(
+        max_order_notional=0.5 * cash, max_position_value=1.0 * cash, max_daily_orders=100
+    )
+
+
+def default_gates() -> list[RiskGate]:
+    """A rejection breaker (5 in a day halt for a day) and a 25 % drawdown breaker (reduce-only)."""
+    return [
+        RejectionCircuitBreaker(
+            max_rejections=5, window=timedelta(days=1), cooldown=timedelta(days=1)
+        ),
+        PnLCircuitBreaker(max_drawdown=0.25, trip_to=GateState.REDUCING),
+    ]
+
+
+def _view(data: pd.DataFrame | MarketView | str | Path) -> tuple[MarketView, str]:
+    if isinstance(data, MarketView):
+        return data, "view"
+    if isinstance(data, pd.DataFrame):
+        return MarketView(data), f"frame:{data.attrs.get('symbol', '?')}"
+    if isinstance(data, str | Path):
+        frame, source = load_data(data)
+        return MarketView(frame), source
+    raise ConfigError(
+        f"data must be a canonical OHLCV frame, a MarketView, a sample name or a file path, got "
+        f"{type(data).__name__}"
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, frozenset | set):
+        return sorted(value)
+    return value
+
+
+def make_agent(
+    data: pd.DataFrame | MarketView | str | Path,
+    *,
+    analyst: str | LLMClient | Any = "rules",
+    backend: TradingBackend | None = None,
+    cash: float = 100_000.0,
+    fee_rate: float = 0.001,
+    limits: RiskLimits | None = None,
+    gates: Sequence[RiskGate] | None = None,
+    mode: ModeName | SafetyMode = "direct",
+    decision_mode: DecisionMode = "direct",
+    risk_fraction: float = 0.01,
+    stop_atr: float = 2.0,
+    long_only: bool = True,
+    store: str | ExplainStore | None = None,
+    run_id: str | None = None,
+    resume: bool = False,
+    every: int = 1,
+    start: datetime | str | None = None,
+    lookback: int = 20,
+    on_error: OnError = "stop",
+    progress: bool = True,
+    callbacks: CallbackLike = None,
+    model_cutoff: date | None = None,
+    max_iterations: int = 3,
+    llm_params: Mapping[str, Any] | None = None,
+    config: Mapping[str, Any] | None = None,
+    live_interval: timedelta | None = None,
+) -> OADERLoop:
+    """Build a ready-to-run :class:`~axon_lab.oader.OADERLoop` with sane defaults.
+
+    Args:
+        data: A canonical OHLCV frame, a :class:`~axon_lab.data.MarketView`, a bundled sample name
+            (``"btc-usd-15m"``) or a CSV/Parquet path.
+        analyst: ``"rules"`` (the offline default), an :class:`~axon_lab.llm.LLMClient` (wrapped
+            in a :class:`~axon_lab.oader.ReActAnalyzer`), or any Analyze stage callable.
+        backend: Where orders go (default: a :class:`~axon_lab.backends.SimTradingBackend` on a
+            simulated clock). A backend on a wall clock makes a live loop.
+        cash: Starting cash of the default backend (and the scale of the default limits).
+        fee_rate: Fee rate of the default backend.
+        limits: Risk limits (default: :func:`default_limits`; pass ``RiskLimits()`` for none).
+        gates: Risk gates (default: :func:`default_gates`).
+        mode: Safety mode: ``"direct"``, ``"dry_run"`` or ``"two_phase"``.
+        decision_mode: ``"direct"`` (follow the analysis's action) or ``"rules"``.
+        risk_fraction: Fraction of equity risked per entry (see
+            :class:`~axon_lab.oader.DecisionEngine`).
+        stop_atr: Stop distance in ATRs.
+        long_only: Forbid shorts.
+        store: An explain store or its URL (default ``sqlite:///runs/axon.db``).
+        run_id: The run's id (default: generated).
+        resume: Continue the existing run ``run_id`` (its steps are re-run and checked, then the
+            loop carries on; see :meth:`OADERLoop.fast_forward`).
+        every: Decide every ``every`` bars.
+        start: Skip decision times before this.
+        lookback: Bars per observation.
+        on_error: ``"stop"`` or ``"abstain"`` when a stage raises.
+        progress: Show a progress bar when running.
+        callbacks: Loop callbacks or plain functions of the step record.
+        model_cutoff: The LLM's training cutoff, if known (recorded with the run).
+        max_iterations: ReAct tool turns for an LLM analyst.
+        llm_params: Extra ``complete`` parameters for an LLM analyst (e.g. ``temperature``).
+        config: Extra entries for the recorded run config.
+        live_interval: With a wall-clock backend, the wait between steps (default: ``every``
+            bars of the data's timeframe).
+
+    Returns:
+        The loop; ``loop.store``, ``loop.tools``, ``loop.view`` and ``loop.config`` are attached.
+
+    Raises:
+        ConfigError: For inconsistent arguments, or when resuming on different data.
+
+    Examples:
+        >>> from axon_lab.data import make_synthetic
+        >>> loop = make_agent(make_synthetic(200, timeframe="1h", seed=5, symbol="SYN"),
+        ...                   store="sqlite://", run_id="quick", progress=False)
+        >>> loop.run(100).last_record.step
+        99
+        >>> info = loop.store.get_run("quick")
+        >>> info.model, info.model_cutoff, info.data_fingerprint[:7]
+        ('rules:sma10/30-rsi14-atr14', None, 'sha256:')
+        >>> loop.close()
+    """
+    from axon_lab.explain import DEFAULT_URL, ExplainStore
+
+    view, source = _view(data)
+    if len(view.symbols) != 1:
+        raise ConfigError(
+            f"make_agent trades one symbol; the view holds {list(view.symbols)}. Build the stages "
+            "by hand for several."
+        )
+    symbol = view.symbols[0]
+    if backend is None:
+        begin = view.start if start is None else pd.Timestamp(start)
+        clock = SimulatedClock(begin.to_pydatetime())
+        # The backtest backend: the vectorized engine's fill kernel stepped between decisions.
+        from axon_lab.backends.sim import SimTradingBackend
+
+        backend = SimTradingBackend(view, cash=cash, fees=fee_rate, clock=clock)
+    clock_ = backend.clock
+    limits = limits if limits is not None else default_limits(cash)
+    gates = list(gates) if gates is not None else default_gates()
+    owns_store = not isinstance(store, ExplainStore)
+    the_store = store if isinstance(store, ExplainStore) else ExplainStore(store or DEFAULT_URL)
+    if run_id is None:
+        if resume:
+            raise ConfigError("resume=True needs the run_id of the run to continue")
+        run_id = f"run-{pd.Timestamp.now('UTC'):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+    fingerprint = data_fingerprint(view)
+    try:
+        if resume:
+            info = the_store.get_run(run_id)
+            if info.data_fingerprint != fingerprint:
+                raise ConfigError(
+                    f"run {run_id!r} was recorded on data {info.data_fingerprint[:19]}..., not "
+                    f"on this data ({fingerprint[:19]}...); resume it on the same data"
+                )
+        tools = make_trading_tools(
+            backend,
+            limits=limits,
+            mode=mode,
+            gates=gates,
+            clock=clock_,
+            id_prefix=run_id,
+            view=view,
+        )
+        if analyst == "rules":
+            analyze: Any = RulesAnalyst(tools, symbol=symbol)
+            model = analyze.name
+        elif isinstance(analyst, str):
+            raise ConfigError(
+                f"analyst must be 'rules', an LLM client or an analyze callable, got {analyst!r}"
+            )
+        elif isinstance(analyst, LLMClient):
+            analyze = ReActAnalyzer(
+                analyst, tools, max_iterations=max_iterations, **dict(llm_params or {})
+            )
+            model = analyst.model
+        elif callable(analyst):
+            analyze = analyst
+            model = str(getattr(analyst, "name", None) or getattr(analyst, "__name__", "custom"))
+        else:
+            raise ConfigError(f"analyst {analyst!r} is neither 'rules', an LLM client nor callable")
+        run_config: dict[str, Any] = {
+            "data": source,
+            "symbol": symbol,
+            "timeframe": view.timeframe.label,
+            "bars": len(view.as_of(view.end, symbol)),
+            "every": every,
+            "start": None if start is None else pd.Timestamp(start).isoformat(),
+            "analyst": model,
+            "decision_mode": decision_mode,
+            "safety_mode": mode if isinstance(mode, str) else type(mode).__name__,
+            "limits": {k: _jsonable(v) for k, v in limits.model_dump().items()},
+            "gates": [repr(g) for g in gates],
+            "backend": type(backend).__name__,
+            "cash": cash,
+            "fee_rate": fee_rate,
+            "risk_fraction": risk_fraction,
+            "stop_atr": stop_atr,
+            "long_only": long_only,
+            "lookback": lookback,
+            "on_error": on_error,
+            **dict(config or {}),
+        }
+        if not resume:
+            the_store.create_run(
+                run_config,
+                run_id=run_id,
+                data_fingerprint=fingerprint,
+                model=model,
+                model_cutoff=model_cutoff,
+            )
+        recorder = ExplainRecorder(the_store, run_id)
+        recorded = the_store.steps(run_id) if resume else []
+        if resume:
+            recorder.rewind()
+        loop = OADERLoop(
+            ContextBuilder(view, tools.query, state=recorder.strategy_state, lookback=lookback),
+            analyze,
+            DecisionEngine(
+                mode=decision_mode,
+                symbol=symbol,
+                risk_fraction=risk_fraction,
+                stop_atr=stop_atr,
+                limits=limits,
+                long_only=long_only,
+                fee_rate=fee_rate,
+            ),
+            ToolExecutor(tools),
+            recorder,
+            backend,
+            clock_,
+            run_id=run_id,
+            view=view,
+            every=every,
+            start=None if start is None else pd.Timestamp(start).to_pydatetime(),
+            on_error=on_error,
+            progress=progress,
+            callbacks=callbacks,
+            live_interval=live_interval,
+        )
+        loop.store = the_store
+        loop.tools = tools
+        loop.config = {**run_config, "run_id": run_id}
+        if recorded:
+            loop.fast_forward(recorded)
+        return loop
+    except BaseException:
+        if owns_store:
+            the_store.close()
+        raise

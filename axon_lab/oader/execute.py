@@ -1,0 +1,170 @@
+"""Execute: :class:`ToolExecutor` sends decisions through the trading tools and the risk chain.
+
+The order goes out as the JSON arguments of a ``place_order`` tool call — exactly what an LLM tool
+call carries — so the fail-closed chain (SafetyMode -> RiskLimits -> RiskGates -> backend) treats
+a rules decision and an LLM's tool call alike. Verdicts, acks and fills come from the tool's
+structured :class:`~axon_lab.risk.ExecutionReport`, not from parsing its text.
+
+Entry orders live for one decision interval: with ``cancel_stale=True`` an entry still resting at
+the next step is cancelled (through the ``cancel_order`` tool) before anything new is sent, so a
+limit priced for one bar never fills days later at a stale level. Bracket exits the backend holds
+(reduce-only orders) are left alone.
+
+Every fill the backend booked since the previous call is reported, whichever order it belongs to
+(resting entries, bracket exits), so each fill is recorded exactly once, in the step that saw it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from axon_lab.backends.protocol import TradingBackend
+from axon_lab.errors import ToolError
+from axon_lab.records import (
+    Action,
+    Decision,
+    Fill,
+    Observation,
+    OrderAck,
+    OrderStatus,
+    RiskVerdict,
+)
+from axon_lab.tools.factory import TradingToolRegistry
+
+from .stages import Execution, run_blocking
+
+__all__ = ["FillCursor", "ToolExecutor"]
+
+_OPEN = frozenset({OrderStatus.NEW, OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED})
+
+
+class FillCursor:
+    """Reads the fills a backend booked since the last read.
+
+    Uses the backend's ``fill_count`` / ``fills_since`` when it has them (no copy of the whole
+    history per step), else slices ``fills()``.
+    """
+
+    def __init__(self, backend: TradingBackend) -> None:
+        self.backend = backend
+        self._seen: int | None = None
+
+    async def _count(self) -> int:
+        count = getattr(self.backend, "fill_count", None)
+        if isinstance(count, int):
+            return count
+        return len(await self.backend.fills())
+
+    async def start(self) -> None:
+        """Mark everything booked so far as seen (once; later calls do nothing)."""
+        if self._seen is None:
+            self._seen = await self._count()
+
+    async def read(self) -> tuple[Fill, ...]:
+        """Fills booked since the previous read."""
+        await self.start()
+        seen = self._seen or 0
+        since = getattr(self.backend, "fills_since", None)
+        if callable(since) and isinstance(getattr(self.backend, "fill_count", None), int):
+            new: tuple[Fill, ...] = since(seen)
+        else:
+            new = tuple((await self.backend.fills())[seen:])
+        self._seen = seen + len(new)
+        return new
+
+
+class ToolExecutor:
+    """The Execute stage: cancel stale entries, place the decision's order, collect fills.
+
+    Args:
+        tools: The trading tools (``make_trading_tools(...)``), i.e. the risk chain and backend.
+        cancel_stale: Cancel entry orders still resting from the previous step.
+
+    Examples:
+        >>> from datetime import datetime, timezone
+        >>> from axon_lab.backends import MockTradingBackend
+        >>> from axon_lab.records import Decision, Observation, PortfolioSnapshot
+        >>> from axon_lab.risk import RiskLimits
+        >>> from axon_lab.tools import make_trading_tools
+        >>> t = datetime(2024, 1, 2, tzinfo=timezone.utc)
+        >>> tools = make_trading_tools(MockTradingBackend({"X": 10.0}, cash=100.0),
+        ...                            limits=RiskLimits(max_order_notional=50.0), id_prefix="r")
+        >>> obs = Observation(timestamp=t, symbols=("X",), timeframe="1d", bars={"X": ()},
+        ...                   portfolio=PortfolioSnapshot.build(timestamp=t, cash=100.0))
+        >>> execute = ToolExecutor(tools)
+        >>> big = Decision(action="buy", symbol="X", quantity=6.0, confidence=0.9, source="rules")
+        >>> done = execute(big, obs)
+        >>> [(v.rule, v.approved) for v in done.verdicts][-1], done.fills
+        (('max_order_notional', False), ())
+        >>> done = execute(big.replace(quantity=2.0), obs)
+        >>> done.acks[0].status.value, [(f.quantity, f.price) for f in done.fills]
+        ('filled', [(2.0, 10.0)])
+    """
+
+    def __init__(self, tools: TradingToolRegistry, *, cancel_stale: bool = True) -> None:
+        self.tools = tools
+        self.cancel_stale = cancel_stale
+        self.cursor = FillCursor(tools.backend)
+        self._entries: set[str] = set()
+
+    async def _cancel_stale(self, verdicts: list[RiskVerdict], acks: list[OrderAck]) -> None:
+        if not self._entries:
+            return
+        resting = {a.order_id for a in await self.tools.backend.open_orders()}
+        for order_id in sorted(self._entries & resting):
+            await self.tools.aexecute("cancel_order", json.dumps({"order_id": order_id}))
+            report = self.tools.cancel.last_result.report if self.tools.cancel.last_result else None
+            if report is not None:
+                verdicts.extend(report.verdicts)
+                if report.ack is not None:
+                    acks.append(report.ack)
+        self._entries.clear()
+
+    @staticmethod
+    def order_arguments(decision: Decision) -> str:
+        """The ``place_order`` JSON arguments for ``decision`` (what an LLM tool call sends)."""
+        args: dict[str, Any] = {
+            "symbol": decision.symbol,
+            "side": decision.action.value,
+            "quantity": decision.quantity,
+            "order_type": decision.order_type.value,
+        }
+        for key in ("price", "stop_loss", "take_profit"):
+            value = getattr(decision, key)
+            if value is not None:
+                args[key] = value
+        return json.dumps(args, separators=(",", ":"))
+
+    async def acall(self, decision: Decision, observation: Observation) -> Execution:
+        """Carry out ``decision``; return every verdict, ack and new fill.
+
+        Raises:
+            ToolError: If the order never reached the risk chain (its arguments were refused);
+                the loop records that as a failed Execute stage.
+        """
+        await self.cursor.start()
+        verdicts: list[RiskVerdict] = []
+        acks: list[OrderAck] = []
+        if self.cancel_stale:
+            await self._cancel_stale(verdicts, acks)
+        if decision.action is not Action.HOLD:
+            text = await self.tools.aexecute("place_order", self.order_arguments(decision))
+            result = self.tools.place.last_result
+            report = result.report if result is not None else None
+            if report is None:
+                raise ToolError(f"place_order refused the decision's arguments: {text}")
+            verdicts.extend(report.verdicts)
+            if report.ack is not None:
+                acks.append(report.ack)
+                if report.ack.status in _OPEN:
+                    self._entries.add(report.ack.order_id)
+        fills = await self.cursor.read()
+        return Execution(verdicts=tuple(verdicts), acks=tuple(acks), fills=fills)
+
+    def __call__(self, decision: Decision, observation: Observation) -> Execution:
+        """Blocking :meth:`acall`."""
+        return run_blocking(self.acall(decision, observation))
+
+    def __repr__(self) -> str:
+        return f"ToolExecutor(cancel_stale={self.cancel_stale})"

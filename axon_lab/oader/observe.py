@@ -1,0 +1,159 @@
+"""Observe: :class:`ContextBuilder` assembles the point-in-time observation of one step.
+
+Three inputs, as in seed 001's ``ContextBuilder``:
+
+* market data, only through :meth:`MarketView.as_of(now) <axon_lab.data.MarketView.as_of>` and
+  :meth:`~axon_lab.data.MarketView.features_as_of` (bars complete at ``now``; nothing later);
+* the portfolio, through the ``query_portfolio`` trading tool (the same JSON an LLM would read);
+* the strategy state (step count, last action, cumulative PnL) from the recorder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from axon_lab.data.view import MarketView
+from axon_lab.errors import ConfigError, ToolError
+from axon_lab.records import Bar, Observation, PortfolioSnapshot, Position, StrategyState
+from axon_lab.tools.result import ToolResult
+
+from .stages import run_blocking
+
+__all__ = ["ContextBuilder", "PortfolioTool", "snapshot_from_payload"]
+
+
+class PortfolioTool(Protocol):
+    """What the builder needs of ``QueryPortfolioTool``: an async JSON call with a typed result."""
+
+    async def arun(self, args: str) -> ToolResult:
+        """Run with JSON arguments."""
+        ...
+
+
+def snapshot_from_payload(payload: dict[str, Any]) -> PortfolioSnapshot:
+    """Rebuild a :class:`~axon_lab.records.PortfolioSnapshot` from ``query_portfolio`` JSON.
+
+    Raises:
+        ToolError: If the payload is an error or lacks a field.
+    """
+    if not payload.get("ok", False):
+        raise ToolError(f"query_portfolio failed: {payload.get('error')}")
+    try:
+        # the payload was serialised from a validated snapshot by the tool: rebuild it without a
+        # second validation (model_construct), keeping the equity the tool reported
+        positions = {
+            p["symbol"]: Position.model_construct(
+                symbol=p["symbol"],
+                quantity=p["quantity"],
+                avg_price=p["avg_price"],
+                mark_price=p["mark_price"],
+            )
+            for p in payload["positions"]
+        }
+        return PortfolioSnapshot.model_construct(
+            timestamp=datetime.fromisoformat(payload["timestamp"]),
+            cash=payload["cash"],
+            positions=positions,
+            equity=payload["equity"],
+            realized_pnl=payload["realized_pnl"],
+            fees_paid=payload["fees_paid"],
+        )
+    except KeyError as exc:
+        raise ToolError(f"query_portfolio's answer lacks the field {exc}: {payload!r}") from None
+
+
+class ContextBuilder:
+    """The Observe stage: bars and features as of ``now``, the portfolio, the strategy state.
+
+    Args:
+        view: The point-in-time market view; the only source of bars.
+        portfolio: The ``query_portfolio`` tool (``TradingToolRegistry.query``).
+        state: Returns the recorder's :class:`~axon_lab.records.StrategyState` (default: an
+            empty state).
+        lookback: How many complete bars per symbol go into the observation.
+        symbols: The symbols to observe (default: all of the view's).
+
+    Examples:
+        >>> from datetime import datetime, timezone
+        >>> from axon_lab.backends import MockTradingBackend
+        >>> from axon_lab.data import MarketView, make_synthetic
+        >>> from axon_lab.tools import make_trading_tools
+        >>> view = MarketView(make_synthetic(30, timeframe="1h", start="2024-01-01", seed=1,
+        ...                                  symbol="SYN"), feature_spec=["rsi_14"])
+        >>> tools = make_trading_tools(MockTradingBackend({"SYN": 1.0}, cash=1_000.0))
+        >>> observe = ContextBuilder(view, tools.query, lookback=3)
+        >>> obs = observe(datetime(2024, 1, 1, 5, tzinfo=timezone.utc))
+        >>> [b.timestamp.hour for b in obs.bars["SYN"]], obs.portfolio.cash
+        ([2, 3, 4], 1000.0)
+    """
+
+    def __init__(
+        self,
+        view: MarketView,
+        portfolio: PortfolioTool,
+        *,
+        state: Callable[[], StrategyState] | None = None,
+        lookback: int = 20,
+        symbols: Sequence[str] | None = None,
+    ) -> None:
+        if isinstance(lookback, bool) or not isinstance(lookback, int) or lookback < 1:
+            raise ConfigError(f"lookback must be an int >= 1, got {lookback!r}")
+        self.view = view
+        self.portfolio = portfolio
+        self.state = state
+        self.lookback = lookback
+        self.symbols = tuple(symbols) if symbols is not None else view.symbols
+        unknown = [s for s in self.symbols if s not in view.symbols]
+        if unknown:
+            raise ConfigError(f"symbols {unknown} are not in the view, which holds {view.symbols}")
+        self.timeframe = view.timeframe.label
+        self._bar_cache: dict[str, dict[int, Bar]] = {}
+
+    def _bars(self, now: datetime, symbol: str) -> tuple[Bar, ...]:
+        rows = self.view.as_of(now, symbol, self.lookback)
+        cache = self._bar_cache.setdefault(symbol, {})
+        keys = pd.DatetimeIndex(rows.index).asi8.tolist()
+        if all(k in cache for k in keys):  # consecutive steps share all but the newest bar
+            return tuple(cache[k] for k in keys)
+        stamps = pd.DatetimeIndex(rows.index).to_pydatetime()
+        # Canonical frames hold exactly OHLCV_COLUMNS, in order, as float64, with validated OHLC
+        # and a UTC index: the bars skip re-validation (model_construct) in this hot path. A bar
+        # is immutable, so each is built once and reused by later observations.
+        values = rows.to_numpy(dtype=np.float64).tolist()
+        out = []
+        for key, ts, (o, h, lo, c, v) in zip(keys, stamps, values, strict=True):
+            bar = cache.get(key)
+            if bar is None:
+                bar = Bar.model_construct(timestamp=ts, open=o, high=h, low=lo, close=c, volume=v)
+                cache[key] = bar
+            out.append(bar)
+        if len(cache) > 4 * self.lookback + 64:  # keep the cache to the recent window
+            for key in sorted(cache)[: len(cache) - 2 * self.lookback]:
+                del cache[key]
+        return tuple(out)
+
+    async def acall(self, now: datetime) -> Observation:
+        """Observe at ``now`` (the loop's clock time)."""
+        result = await self.portfolio.arun("{}")
+        portfolio = snapshot_from_payload(result.payload)
+        return Observation(
+            timestamp=now,
+            symbols=self.symbols,
+            timeframe=self.timeframe,
+            bars={s: self._bars(now, s) for s in self.symbols},
+            features={s: self.view.features_as_of(now, s) for s in self.symbols},
+            portfolio=portfolio,
+            strategy_state=self.state() if self.state is not None else StrategyState(),
+        )
+
+    def __call__(self, now: datetime) -> Observation:
+        """Blocking :meth:`acall`."""
+        return run_blocking(self.acall(now))
+
+    def __repr__(self) -> str:
+        return f"ContextBuilder(symbols={list(self.symbols)}, lookback={self.lookback})"

@@ -1,0 +1,75 @@
+"""How an observation is shown to an LLM: a compact, deterministic text block.
+
+Numbers only come from the observation (which came from ``MarketView.as_of``); the rendering is
+deterministic so identical observations give identical prompts, hence identical cache keys.
+
+Examples:
+    >>> from datetime import datetime, timezone
+    >>> from axon_lab.records import Bar, Observation, PortfolioSnapshot
+    >>> t = datetime(2024, 1, 2, tzinfo=timezone.utc)
+    >>> bar = Bar(timestamp=datetime(2024, 1, 1, tzinfo=timezone.utc), open=10.0, high=11.0,
+    ...           low=9.5, close=10.5, volume=3.0)
+    >>> obs = Observation(timestamp=t, symbols=("X",), timeframe="1d", bars={"X": (bar,)},
+    ...                   features={"X": {"rsi_14": 55.25, "atr_14": None}},
+    ...                   portfolio=PortfolioSnapshot.build(timestamp=t, cash=100.0))
+    >>> print(render_observation(obs, max_bars=1))
+    Time: 2024-01-02T00:00:00+00:00 (bars: 1d, complete bars only)
+    == X ==
+    timestamp,open,high,low,close,volume
+    2024-01-01T00:00,10,11,9.5,10.5,3
+    Indicators (last complete bar): rsi_14=55.25, atr_14=n/a
+    == Portfolio ==
+    cash=100, equity=100, realized_pnl=0, fees_paid=0; positions: none
+    == Strategy state ==
+    steps=0, last_action=none, cumulative_pnl=0
+"""
+
+from __future__ import annotations
+
+from axon_lab.records import Observation
+
+__all__ = ["render_observation"]
+
+
+def _num(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.8g}"
+
+
+def render_observation(observation: Observation, *, max_bars: int = 12) -> str:
+    """The observation as prompt text: recent bars, indicators, portfolio, strategy state."""
+    lines = [
+        f"Time: {observation.timestamp.isoformat()} (bars: {observation.timeframe}, "
+        "complete bars only)"
+    ]
+    for symbol in observation.symbols:
+        lines.append(f"== {symbol} ==")
+        lines.append("timestamp,open,high,low,close,volume")
+        for b in observation.bars.get(symbol, ())[-max_bars:]:
+            lines.append(
+                f"{b.timestamp.isoformat()[:16]},{_num(b.open)},{_num(b.high)},"
+                f"{_num(b.low)},{_num(b.close)},{_num(b.volume)}"
+            )
+        feats = observation.features.get(symbol, {})
+        if feats:
+            shown = ", ".join(f"{k}={_num(v)}" for k, v in feats.items())
+            lines.append(f"Indicators (last complete bar): {shown}")
+    p = observation.portfolio
+    held = (
+        "; ".join(
+            f"{s} qty={_num(pos.quantity)} avg={_num(pos.avg_price)} mark={_num(pos.mark_price)}"
+            for s, pos in p.positions.items()
+        )
+        or "none"
+    )
+    lines.append("== Portfolio ==")
+    lines.append(
+        f"cash={_num(p.cash)}, equity={_num(p.equity)}, realized_pnl={_num(p.realized_pnl)}, "
+        f"fees_paid={_num(p.fees_paid)}; positions: {held}"
+    )
+    s = observation.strategy_state
+    lines.append("== Strategy state ==")
+    lines.append(
+        f"steps={s.step_count}, last_action={s.last_action.value if s.last_action else 'none'}, "
+        f"cumulative_pnl={_num(s.cumulative_pnl)}"
+    )
+    return "\n".join(lines)

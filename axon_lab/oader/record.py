@@ -1,0 +1,110 @@
+"""Record: :class:`ExplainRecorder` commits each step to the explain store before the next begins.
+
+It also answers the Observe stage's question "what has the strategy done so far?"
+(:class:`~axon_lab.records.StrategyState`) from memory, updated as each step is committed, so the
+loop never re-reads the whole run per step. A recorder opened on an existing run starts from the
+store's :meth:`~axon_lab.explain.ExplainStore.resume` point.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import TYPE_CHECKING
+
+from axon_lab.errors import ConfigError
+from axon_lab.records import StepRecord, StrategyState
+
+if TYPE_CHECKING:  # the store imports SQLAlchemy; keep `import axon_lab.oader` light
+    from axon_lab.explain import ExplainStore
+
+__all__ = ["ExplainRecorder"]
+
+
+class ExplainRecorder:
+    """The Record stage: ``store.record_step`` (one committed transaction) per step.
+
+    Args:
+        store: The explain store.
+        run_id: The run to record into; it must exist (``store.create_run``).
+
+    Examples:
+        >>> from datetime import datetime, timezone
+        >>> from axon_lab.explain import ExplainStore
+        >>> store = ExplainStore("sqlite://")
+        >>> _ = store.create_run({}, run_id="r", data_fingerprint="-", model="rules")
+        >>> record = ExplainRecorder(store, "r")
+        >>> record(StepRecord(run_id="r", step=0, timestamp=datetime(2024, 1, 1,
+        ...        tzinfo=timezone.utc), observation_digest="d", equity=100.0, pnl=1.5))
+        >>> record.state.step_count, record.state.cumulative_pnl
+        (1, 1.5)
+        >>> store.close()
+    """
+
+    def __init__(self, store: ExplainStore, run_id: str) -> None:
+        self.store = store
+        self.run_id = run_id
+        point = store.resume(run_id)
+        self.next_step = point.next_step
+        self.last_timestamp = point.last_timestamp
+        self.last_equity = point.last_equity
+        self._state = point.state
+        # exact running sum: float(Fraction) is correctly rounded, as math.fsum is, so the state
+        # equals what store.strategy_state() computes, also after a resume
+        self._pnl_sum = Fraction(point.state.cumulative_pnl)
+
+    @property
+    def state(self) -> StrategyState:
+        """Step count, last action and cumulative PnL after the last committed step."""
+        return self._state
+
+    def strategy_state(self) -> StrategyState:
+        """The Observe stage's hook: the current :attr:`state`."""
+        return self._state
+
+    def __call__(self, step: StepRecord) -> None:
+        """Commit ``step``; returns once it is durable.
+
+        Raises:
+            ConfigError: If the step belongs to another run or is out of order.
+            StoreError: If the write fails.
+        """
+        if step.run_id != self.run_id:
+            raise ConfigError(
+                f"step of run {step.run_id!r} given to the recorder of run {self.run_id!r}"
+            )
+        if step.step != self.next_step:
+            raise ConfigError(
+                f"step {step.step} recorded out of order; run {self.run_id!r} expects step "
+                f"{self.next_step} next"
+            )
+        self.store.record_step(step)
+        self.replay(step)
+
+    def rewind(self) -> None:
+        """Forget the state, as before step 0 (the loop re-runs recorded steps to resume)."""
+        self.next_step = 0
+        self.last_timestamp = None
+        self.last_equity = None
+        self._state = StrategyState()
+        self._pnl_sum = Fraction(0)
+
+    def replay(self, step: StepRecord) -> None:
+        """Update the state with an already committed ``step`` (no write)."""
+        action = None
+        if step.decision is not None:
+            action = step.decision.action
+        elif step.analysis is not None:
+            action = step.analysis.action
+        # built from validated values; skip a second validation in the hot path
+        self._pnl_sum += Fraction(step.pnl)
+        self._state = StrategyState.model_construct(
+            step_count=self._state.step_count + 1,
+            last_action=action,
+            cumulative_pnl=float(self._pnl_sum),
+        )
+        self.next_step = step.step + 1
+        self.last_timestamp = step.timestamp
+        self.last_equity = step.equity
+
+    def __repr__(self) -> str:
+        return f"ExplainRecorder({self.store!r}, run_id={self.run_id!r})"

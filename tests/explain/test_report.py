@@ -1,0 +1,168 @@
+"""Explain reports: stats from the equity curve, the buy-and-hold baseline, the order table."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from axon_lab.data import MarketView, make_synthetic
+from axon_lab.errors import ConfigError, StoreError
+from axon_lab.explain import (
+    STATS_KEYS,
+    ExplainBridge,
+    ExplainStore,
+    build_report,
+    equity_stats,
+    periods_per_year,
+)
+from axon_lab.oader import make_agent
+
+
+@pytest.fixture(scope="module")
+def run() -> Iterator[tuple[ExplainStore, MarketView]]:
+    frame = make_synthetic(400, timeframe="1h", start="2024-01-01", seed=13, symbol="SYN")
+    loop = make_agent(frame, store="sqlite://", run_id="rep", progress=False, fee_rate=0.002)
+    loop.run(300)
+    yield loop.store, loop.view
+    loop.close()
+
+
+def test_stats_match_a_direct_computation() -> None:
+    eq = np.array([101.0, 99.0, 104.0, 102.0])
+    s = equity_stats(eq, start_value=100.0, periods_per_year=12)
+    r = eq / np.array([100.0, 101.0, 99.0, 104.0]) - 1
+    assert s["total_return"] == pytest.approx(0.02)
+    assert s["sharpe"] == pytest.approx(r.mean() / r.std(ddof=1) * math.sqrt(12))
+    assert s["annual_volatility"] == pytest.approx(r.std(ddof=1) * math.sqrt(12))
+    assert s["max_drawdown"] == pytest.approx(99.0 / 101.0 - 1)
+    assert s["cagr"] == pytest.approx(1.02 ** (12 / 4) - 1)
+    assert tuple(s) == STATS_KEYS
+
+
+def test_stats_agree_with_the_backtest_engine_definitions() -> None:
+    bt = pytest.importorskip("axon_lab.backtest._stats")
+    rng = np.random.default_rng(0)
+    eq = 1_000.0 * np.cumprod(1 + rng.normal(0, 0.01, 300))
+    acc = np.zeros((1, bt.N_ACC))
+    bt.equity_stats_nb(eq[:, None], np.ones((300, 1)), 1_000.0, acc[0], 0)
+    theirs = bt.finalize(acc[0], 1_000.0, 8760.0)
+    ours = equity_stats(eq, start_value=1_000.0, periods_per_year=8760.0)
+    for key in ("total_return", "cagr", "annual_volatility", "sharpe", "max_drawdown"):
+        assert ours[key] == pytest.approx(theirs[key], rel=1e-9), key
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.floats(1.0, 1e6), min_size=1, max_size=60))
+def test_max_drawdown_is_a_nonpositive_fraction(values: list[float]) -> None:
+    s = equity_stats(values, start_value=values[0], periods_per_year=252)
+    assert -1.0 < s["max_drawdown"] <= 0.0
+
+
+def test_periods_per_year_from_the_step_spacing() -> None:
+    hourly = pd.date_range("2024-01-01", periods=500, freq="4h", tz="UTC")
+    assert periods_per_year(hourly) == pytest.approx(365 * 6)
+    assert periods_per_year(pd.DatetimeIndex([pd.Timestamp("2024-01-01", tz="UTC")])) == 252.0
+
+
+def test_the_summary_is_computed_from_the_recorded_run(
+    run: tuple[ExplainStore, MarketView],
+) -> None:
+    store, view = run
+    report = build_report(store, "rep", view=view)
+    steps = store.steps("rep")
+    s = report.summary
+    assert s["steps"] == 300
+    assert s["end_value"] == steps[-1].equity
+    assert s["start_value"] == pytest.approx(100_000.0)
+    assert s["fills"] == sum(len(x.fills) for x in steps) > 0
+    assert s["fees"] == pytest.approx(sum(f.fee for x in steps for f in x.fills))
+    assert s["llm_calls"] == 0
+    assert report.rejections == {}
+    # buy and hold: all cash at the first step's known close, less one fee
+    closes = [view.last_price(x.timestamp) for x in steps]
+    assert report.baseline["end_value"] == pytest.approx(
+        100_000.0 * (1 - 0.002) * closes[-1] / closes[0]
+    )
+
+
+def test_every_order_is_tied_to_its_step_reasoning_verdicts_and_fills(
+    run: tuple[ExplainStore, MarketView],
+) -> None:
+    store, _ = run
+    report = build_report(store, "rep")
+    assert report.baseline is None
+    steps = {x.step: x for x in store.steps("rep")}
+    placed = [r for r in report.orders if r.status == "filled" and r.decision]
+    assert placed
+    row = placed[0]
+    step = steps[row.step]
+    assert step.acks[0].client_order_id in row.order
+    assert "get_market_data -> query_portfolio" in row.reasoning
+    assert "backend:accepted ok" in row.verdicts
+    # the backtest backend fills at the next bar's open, so the fill is recorded by a later step
+    fill_step = re.match(r"step (\d+) buy ", row.fills)
+    assert fill_step is not None
+    assert int(fill_step.group(1)) > row.step
+    exits = [r for r in report.orders if r.status.startswith("filled (backend exit")]
+    for r in exits:
+        assert "not sent through the risk chain" in r.verdicts
+
+
+def test_markdown_and_a_self_contained_html_file(
+    run: tuple[ExplainStore, MarketView], tmp_path: Path
+) -> None:
+    store, view = run
+    report = ExplainBridge(store).report("rep", view=view)
+    report.add_section("Equity curve", markdown="(figure)", html="<div id=fig>figure</div>")
+    md, page = report.save(tmp_path / "out")
+    text = page.read_text()
+    assert text.startswith("<!DOCTYPE html>")
+    assert not re.search(r"<script|<link|src=", text)
+    assert "<div id=fig>figure</div>" in text
+    assert "buy &amp; hold" in text
+    markdown = md.read_text()
+    assert "| total return |" in markdown
+    assert "## Equity curve" in markdown
+    assert "Analyst: deterministic rules" in markdown
+
+
+def test_reports_of_missing_or_empty_runs_fail_clearly() -> None:
+    with ExplainStore("sqlite://") as store:
+        with pytest.raises(StoreError, match="nope"):
+            build_report(store, "nope")
+        store.create_run({}, run_id="empty", data_fingerprint="-", model="rules:x")
+        with pytest.raises(ConfigError, match="has no steps yet"):
+            build_report(store, "empty")
+
+
+def test_a_model_cutoff_after_the_window_is_flagged() -> None:
+    from datetime import date
+
+    from axon_lab.llm import ScriptedClient
+
+    frame = make_synthetic(80, timeframe="1h", start="2024-01-01", seed=1, symbol="SYN")
+    answer = (
+        '{"thought": "t", "market_assessment": "range", "risk_assessment": "low", '
+        '"confidence": 0.2, "action": "hold", "reason": "r"}'
+    )
+    loop = make_agent(
+        frame,
+        analyst=ScriptedClient(lambda r: answer, model="m"),
+        store="sqlite://",
+        run_id="c",
+        progress=False,
+        model_cutoff=date(2024, 6, 1),
+    )
+    loop.run(3)
+    report = loop.report()
+    assert any("before the model's training cutoff 2024-06-01" in n for n in report.notes)
+    assert report.summary["llm_calls"] == 3
+    loop.close()
