@@ -13,8 +13,11 @@
   in later steps); fills of orders the run never sent itself (bracket exits) get their own rows.
 
 The report is a value: :meth:`RunReport.to_markdown`, :meth:`RunReport.to_html` (one
-self-contained file, no scripts, no external assets) and :meth:`RunReport.save`. Sections can be
-added (:meth:`RunReport.add_section`) — the hook plotly figures will use.
+self-contained file, no external assets: it opens offline) and :meth:`RunReport.save`. By default
+the HTML page carries the run's plotly figures (decisions on the candles, equity vs buy-and-hold,
+confidence, rejections by rule, LLM usage; see ``_report_figures``) with plotly.js inlined once;
+``build_report(..., figures=False)`` gives a page with no scripts at all. The Markdown report is
+the same either way. Sections can be added (:meth:`RunReport.add_section`).
 """
 
 from __future__ import annotations
@@ -85,6 +88,8 @@ class RunReport:
     orders: list[OrderRow]
     notes: list[str] = field(default_factory=list)
     sections: list[ReportSection] = field(default_factory=list)
+    figures: list[ReportSection] = field(default_factory=list)
+    """Figure sections of the HTML page only (plotly.js is inlined in the first)."""
 
     def add_section(self, title: str, *, markdown: str = "", html: str = "") -> None:
         """Append a section (e.g. a plotly figure's ``to_html(full_html=False)``)."""
@@ -144,6 +149,10 @@ class RunReport:
             )
             or f"<tr><td colspan={len(_COLUMNS)}>No orders.</td></tr>"
         )
+        figures = "".join(
+            f"<section class=figure><h3>{e(fig.title)}</h3>{fig.html}</section>"
+            for fig in self.figures
+        )
         extra = "".join(
             f"<section><h2>{e(sec.title)}</h2>{sec.html or '<pre>' + e(sec.markdown) + '</pre>'}"
             "</section>"
@@ -157,6 +166,7 @@ class RunReport:
             f"{metrics}</table><h2>Activity</h2><table>{activity}</table>"
             f"<h2>Rejections by rule</h2><table>{rejections}</table>"
             + (f"<h2>Notes</h2><ul>{notes}</ul>" if notes else "")
+            + (f"<h2>Figures</h2>{figures}" if figures else "")
             + f"<h2>Orders</h2><table class=orders><tr>{header}</tr>{rows}</table>{extra}"
             "</body></html>\n"
         )
@@ -382,6 +392,7 @@ def build_report(
     view: PriceSource | None = None,
     prices: pd.Series | None = None,
     fee_rate: float | None = None,
+    figures: bool = True,
 ) -> RunReport:
     """Build the explain report of ``run_id``.
 
@@ -391,6 +402,8 @@ def build_report(
         view: Prices for the buy-and-hold baseline (anything with ``last_price(t)``).
         prices: Or a close series indexed by bar completion time.
         fee_rate: Fee of the baseline's one purchase (default: the run config's ``fee_rate``).
+        figures: Put the run's plotly figures in the HTML page (plotly.js inlined once, no
+            network needed); False for a page without any script.
 
     Raises:
         StoreError: If the run does not exist.
@@ -445,12 +458,27 @@ def build_report(
     )
     baseline = None
     closes = _prices(view if prices is None else prices, steps)
+    fee = fee_rate if fee_rate is not None else float(info.config.get("fee_rate", 0.0))
     if closes is not None and closes[0] > 0:
-        fee = fee_rate if fee_rate is not None else float(info.config.get("fee_rate", 0.0))
         units = start_value * (1.0 - fee) / closes[0]
         curve = [units * p for p in closes]
         baseline = dict(equity_stats(curve, start_value=start_value, periods_per_year=ppy))
     notes = _notes(info, steps)
+    drawn = []
+    if figures:
+        from axon_lab.explain._report_figures import figure_sections
+
+        drawn = [
+            ReportSection(title, html=fragment)
+            for title, fragment in figure_sections(
+                steps,
+                config=info.config,
+                view=view,
+                closes=closes if closes is not None and closes[0] > 0 else None,
+                start_value=start_value,
+                fee=fee,
+            )
+        ]
     return RunReport(
         run=info,
         summary=summary,
@@ -458,6 +486,7 @@ def build_report(
         rejections=dict(Counter(v.rule for v in rejected).most_common()),
         orders=_order_rows(steps),
         notes=notes,
+        figures=drawn,
     )
 
 

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from plotly.offline import get_plotlyjs
 
 from axon_lab.data import MarketView, make_synthetic
 from axon_lab.errors import ConfigError, StoreError
@@ -120,7 +121,7 @@ def test_markdown_and_a_self_contained_html_file(
     run: tuple[ExplainStore, MarketView], tmp_path: Path
 ) -> None:
     store, view = run
-    report = ExplainBridge(store).report("rep", view=view)
+    report = ExplainBridge(store).report("rep", view=view, figures=False)
     report.add_section("Equity curve", markdown="(figure)", html="<div id=fig>figure</div>")
     md, page = report.save(tmp_path / "out")
     text = page.read_text()
@@ -132,6 +133,55 @@ def test_markdown_and_a_self_contained_html_file(
     assert "| total return |" in markdown
     assert "## Equity curve" in markdown
     assert "Analyst: deterministic rules" in markdown
+
+
+def test_the_html_report_carries_the_figures_and_still_opens_offline(
+    run: tuple[ExplainStore, MarketView], tmp_path: Path
+) -> None:
+    store, view = run
+    plain = build_report(store, "rep", view=view, figures=False)
+    report = build_report(store, "rep", view=view)
+    titles = [f.title for f in report.figures]
+    assert titles == ["Decisions on the price", "Equity vs buy-and-hold", "Confidence"]
+    _, page = report.save(tmp_path / "out")
+    text = page.read_text()
+    assert "<h2>Figures</h2>" in text
+    for title in titles:
+        assert f"<h3>{title}</h3>" in text
+    bundle = get_plotlyjs()
+    assert text.count(bundle) == 1  # plotly.js inlined once, the other figures reuse it
+    assert text.count("* plotly.js v") == 1
+    # outside plotly.js itself (whose map tiles name their servers), nothing names a URL: no
+    # script src, no stylesheet link, no CDN; the page opens offline
+    page_only = text.replace(bundle, "")
+    assert not re.search(r"<script[^>]*\ssrc=|<link\b|https?://|cdn\.", page_only)
+    assert report.to_markdown() == plain.to_markdown()  # the Markdown report has no figures
+    assert text == build_report(store, "rep", view=view).to_html()  # deterministic
+
+
+def test_rejection_and_llm_figures_appear_when_there_were_rejections_and_llm_calls() -> None:
+    from axon_lab.llm import ScriptedClient
+    from axon_lab.risk import RiskLimits
+
+    frame = make_synthetic(120, timeframe="1h", start="2024-01-01", seed=3, symbol="SYN")
+    answer = (
+        '{"thought": "t", "market_assessment": "uptrend", "risk_assessment": "low", '
+        '"confidence": 0.9, "action": "buy", "reason": "r"}'
+    )
+    loop = make_agent(
+        frame,
+        analyst=ScriptedClient(lambda r: answer, model="m"),
+        store="sqlite://",
+        run_id="llm",
+        progress=False,
+        limits=RiskLimits(blocked_symbols=frozenset({"SYN"})),
+    )
+    loop.run(3)
+    report = loop.report()
+    loop.close()
+    assert report.rejections == {"blocked_symbols": 3}
+    assert [f.title for f in report.figures][-2:] == ["Rejections by rule", "LLM usage"]
+    assert report.to_html().count("* plotly.js v") == 1
 
 
 def test_reports_of_missing_or_empty_runs_fail_clearly() -> None:
