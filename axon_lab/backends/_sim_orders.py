@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
@@ -12,6 +12,9 @@ from .order_state import ManagedOrder
 
 __all__ = ["exit_request", "ns", "ts", "unfilled_reason"]
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
 
 def ts(nanos: int) -> datetime:
     """A UTC datetime from int64 nanoseconds."""
@@ -20,6 +23,9 @@ def ts(nanos: int) -> datetime:
 
 def ns(moment: datetime) -> int:
     """Int64 nanoseconds of an aware datetime."""
+    if type(moment) is datetime and moment.tzinfo is not None:
+        # a plain datetime has microsecond resolution: exact integer arithmetic, no Timestamp
+        return (moment - _EPOCH) // _MICROSECOND * 1_000
     return int(pd.Timestamp(moment).as_unit("ns").value)
 
 

@@ -30,7 +30,7 @@ from axon_lab.records import (
 )
 
 from .ledger import Ledger
-from .order_state import ManagedOrder, check_transition
+from .order_state import TERMINAL_STATES, ManagedOrder, check_transition
 
 __all__ = ["BaseTradingBackend"]
 
@@ -72,6 +72,8 @@ class BaseTradingBackend(ABC):
         self._prefix = id_prefix
         self._orders: dict[str, ManagedOrder] = {}
         self._by_client: dict[str, ManagedOrder] = {}
+        # orders not yet terminal, oldest first (pruned lazily): open-order reads skip history
+        self._live: dict[str, ManagedOrder] = {}
         self._triggered: set[str] = set()
         self._fill_seq = 0
 
@@ -107,7 +109,7 @@ class BaseTradingBackend(ABC):
         self._require_symbol(symbol)
         self._marks[symbol] = _check_price(symbol, price)
         fills: list[Fill] = []
-        for order in list(self._orders.values()):
+        for order in self._live_orders():
             if order.is_open and order.request.symbol == symbol:
                 fills.extend(self._match(order))
         return tuple(fills)
@@ -204,7 +206,7 @@ class BaseTradingBackend(ABC):
         """Acks of resting orders, oldest first."""
         return tuple(
             o.to_ack()
-            for o in self._orders.values()
+            for o in self._live_orders()
             if o.is_open and (symbol is None or o.request.symbol == symbol)
         )
 
@@ -213,7 +215,7 @@ class BaseTradingBackend(ABC):
         if order_id is None:
             return tuple(self._ledger.fills)
         oid = self._lookup(order_id).order_id
-        return tuple(f for f in self._ledger.fills if f.order_id == oid)
+        return self._ledger.fills_of(oid)
 
     async def query_portfolio(self) -> PortfolioSnapshot:
         """Cash, positions marked to the last prices, and equity."""
@@ -224,9 +226,21 @@ class BaseTradingBackend(ABC):
     def _register(self, request: OrderRequest) -> ManagedOrder:
         order_id = f"{self._prefix}-{len(self._orders) + 1}"
         managed = ManagedOrder(order_id, request, created_at=self._clock.now())
-        self._orders[order_id] = managed
-        self._by_client[request.client_order_id] = managed
+        self._add_order(managed)
         return managed
+
+    def _add_order(self, managed: ManagedOrder) -> None:
+        """Put a new order on the book (by id, by client id, and among the live orders)."""
+        self._orders[managed.order_id] = managed
+        self._by_client[managed.request.client_order_id] = managed
+        self._live[managed.order_id] = managed
+
+    def _live_orders(self) -> list[ManagedOrder]:
+        """Orders that are not terminal, oldest first; terminal ones are dropped for good."""
+        done = [oid for oid, o in self._live.items() if o.status in TERMINAL_STATES]
+        for oid in done:
+            del self._live[oid]
+        return list(self._live.values())
 
     def _lookup(self, order_id: str) -> ManagedOrder:
         managed = self._orders.get(order_id) or self._by_client.get(order_id)

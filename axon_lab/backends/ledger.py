@@ -47,6 +47,11 @@ class Ledger:
         self._qty: dict[str, float] = {}
         self._avg: dict[str, float] = {}
         self.fills: list[Fill] = []
+        self._by_order: dict[str, list[Fill]] = {}
+
+    def fills_of(self, order_id: str) -> tuple[Fill, ...]:
+        """The fills of one order, in execution order (indexed; no scan of the history)."""
+        return tuple(self._by_order.get(order_id, ()))
 
     def quantity(self, symbol: str) -> float:
         """The signed position in ``symbol`` (0.0 when flat)."""
@@ -75,6 +80,7 @@ class Ledger:
         self.cash -= signed * fill.price + fill.fee
         self.fees_paid += fill.fee
         self.fills.append(fill)
+        self._by_order.setdefault(fill.order_id, []).append(fill)
 
     def snapshot(self, timestamp: datetime, mark: Callable[[str], float]) -> PortfolioSnapshot:
         """A :class:`~axon_lab.records.PortfolioSnapshot` with positions marked by ``mark``."""

@@ -570,8 +570,7 @@ class SimTradingBackend(BaseTradingBackend):
         )
         order_id = f"{self._prefix}-{len(self._orders) + 1}"
         managed = ManagedOrder(order_id, request, created_at=when)
-        self._orders[order_id] = managed
-        self._by_client[request.client_order_id] = managed
+        self._add_order(managed)
         managed.transition(OrderStatus.ACCEPTED, at=when, reason=reason)
         return managed
 

@@ -47,6 +47,8 @@ class _Series:
     opens: np.ndarray  # int64 ns, sorted
     features: pd.DataFrame
     feature_values: np.ndarray
+    ohlcv: np.ndarray  # float64, OHLCV_COLUMNS order, read-only
+    feature_names: tuple[str, ...]
 
 
 def _as_utc(t: TimeLike) -> pd.Timestamp:
@@ -139,7 +141,10 @@ class MarketView:
             values.flags.writeable = False
             opens = np.asarray(pd.DatetimeIndex(own.index).asi8).copy()
             opens.flags.writeable = False
-            self._series[sym] = _Series(own, opens, feats, values)
+            ohlcv = own[list(OHLCV_COLUMNS)].to_numpy(dtype=np.float64, copy=True)
+            ohlcv.flags.writeable = False
+            names = tuple(feats.columns)
+            self._series[sym] = _Series(own, opens, feats, values, ohlcv, names)
 
     # ------------------------------------------------------------------ properties
     @property
@@ -210,15 +215,34 @@ class MarketView:
         lo = 0 if lookback is None else max(0, n - _lookback(lookback))
         return series.frame.iloc[lo:n].copy()
 
+    def bar_arrays_as_of(
+        self, t: TimeLike, symbol: str | None = None, *, lookback: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The last ``lookback`` complete bars as arrays, without building a frame.
+
+        The hot-path twin of :meth:`as_of`: the same rows, as read-only views (no copy).
+
+        Returns:
+            ``(opens, values)``: open times (int64 ns since the epoch, UTC) and a float64 array
+            with one row per bar and the columns ``open, high, low, close, volume``.
+
+        Raises:
+            ConfigError: For a naive ``t``, an unknown symbol or a bad lookback.
+        """
+        series = self._get(symbol)
+        n = self._count(series, t)
+        lo = max(0, n - _lookback(lookback))
+        return series.opens[lo:n], series.ohlcv[lo:n]
+
     def features_as_of(self, t: TimeLike, symbol: str | None = None) -> dict[str, float | None]:
         """Feature values of the last bar complete at ``t`` (None where NaN or no bar yet)."""
         series = self._get(symbol)
         n = self._count(series, t)
-        names = list(series.features.columns)
+        names = series.feature_names
         if n == 0:
             return dict.fromkeys(names)
-        row = series.feature_values[n - 1]
-        return {k: (None if np.isnan(v) else float(v)) for k, v in zip(names, row, strict=True)}
+        row = series.feature_values[n - 1].tolist()  # Python floats; NaN is the one v != v
+        return {k: (None if v != v else v) for k, v in zip(names, row, strict=True)}
 
     def bars_as_of(
         self, t: TimeLike, symbol: str | None = None, *, lookback: int

@@ -25,8 +25,11 @@ def step_action(step: StepRecord) -> tuple[str | None, str | None]:
     return None, None
 
 
-def step_row(step: StepRecord, record_json: str) -> dict[str, Any]:
-    """The ``axon_steps`` row for ``step``, whose JSON is ``record_json``."""
+def step_row(step: StepRecord, record_json: str, *, digest: str | None = None) -> dict[str, Any]:
+    """The ``axon_steps`` row for ``step``, whose JSON is ``record_json``.
+
+    ``digest`` is ``step.digest()`` when the caller already has it (it hashes the same JSON).
+    """
     action, source = step_action(step)
     n_calls = len(step.analysis.llm_calls) if step.analysis is not None else 0
     return {
@@ -43,7 +46,7 @@ def step_row(step: StepRecord, record_json: str) -> dict[str, Any]:
         "n_rejections": len(step.rejections),
         "n_acks": len(step.acks),
         "n_fills": len(step.fills),
-        "digest": step.digest(),
+        "digest": step.digest() if digest is None else digest,
         "record_json": record_json,
     }
 

@@ -86,7 +86,9 @@ class KeyText(TypeDecorator[str]):
 
     def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
         """Replace NUL characters."""
-        return None if value is None else value.replace("\x00", "\ufffd")
+        if value is None or "\x00" not in value:  # the common case: nothing to replace
+            return value
+        return value.replace("\x00", "\ufffd")
 
     def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
         """Return the stored text unchanged."""

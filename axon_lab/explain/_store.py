@@ -28,7 +28,7 @@ from axon_lab.explain._engine import (
     normalise_url,
 )
 from axon_lab.explain._info import ResumePoint, RunInfo, code_version
-from axon_lab.explain._rows import child_rows, step_row
+from axon_lab.explain._writer import StepWriter
 from axon_lab.records import (
     Action,
     Fill,
@@ -114,6 +114,7 @@ class ExplainStore:
         # On SQLite, writers take the write lock up front (BEGIN IMMEDIATE) and so queue politely.
         self._writer = self._engine.execution_options(**{BEGIN_OPTION: "BEGIN IMMEDIATE"})
         self._closed = False
+        self._step_writer = StepWriter(self._engine.dialect)
         try:
             with (
                 boundary(self._url, "create the explain store tables"),
@@ -276,10 +277,7 @@ class ExplainStore:
         action = f"record step {step.step} of run {step.run_id!r}"
         with boundary(self._url, action):
             try:
-                with self._writer.begin() as conn:
-                    conn.execute(insert(_schema.steps), [step_row(step, record_json)])
-                    for table, rows in child_rows(step):
-                        conn.execute(insert(table), rows)
+                self._step_writer.commit(self._engine, step, record_json)
             except sa_exc.IntegrityError as err:
                 self._resolve_conflict(step, record_json, err)
 

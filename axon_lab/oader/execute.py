@@ -113,8 +113,9 @@ class ToolExecutor:
             return
         resting = {a.order_id for a in await self.tools.backend.open_orders()}
         for order_id in sorted(self._entries & resting):
-            await self.tools.aexecute("cancel_order", json.dumps({"order_id": order_id}))
-            report = self.tools.cancel.last_result.report if self.tools.cancel.last_result else None
+            # the typed result, not its JSON text: nothing here reads the text
+            cancelled = await self.tools.cancel.arun(json.dumps({"order_id": order_id}))
+            report = cancelled.report
             if report is not None:
                 verdicts.extend(report.verdicts)
                 if report.ack is not None:
@@ -149,11 +150,10 @@ class ToolExecutor:
         if self.cancel_stale:
             await self._cancel_stale(verdicts, acks)
         if decision.action is not Action.HOLD:
-            text = await self.tools.aexecute("place_order", self.order_arguments(decision))
-            result = self.tools.place.last_result
-            report = result.report if result is not None else None
+            result = await self.tools.place.arun(self.order_arguments(decision))
+            report = result.report
             if report is None:
-                raise ToolError(f"place_order refused the decision's arguments: {text}")
+                raise ToolError(f"place_order refused the decision's arguments: {result.text}")
             verdicts.extend(report.verdicts)
             if report.ack is not None:
                 acks.append(report.ack)

@@ -11,11 +11,8 @@ Three inputs, as in seed 001's ``ContextBuilder``:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
-
-import numpy as np
-import pandas as pd
 
 from axon_lab.data.view import MarketView
 from axon_lab.errors import ConfigError, ToolError
@@ -25,6 +22,8 @@ from axon_lab.tools.result import ToolResult
 from .stages import run_blocking
 
 __all__ = ["ContextBuilder", "PortfolioTool", "snapshot_from_payload"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class PortfolioTool(Protocol):
@@ -115,21 +114,23 @@ class ContextBuilder:
         self._bar_cache: dict[str, dict[int, Bar]] = {}
 
     def _bars(self, now: datetime, symbol: str) -> tuple[Bar, ...]:
-        rows = self.view.as_of(now, symbol, self.lookback)
+        # the view's arrays, not a copied frame: the same rows as view.as_of(now, symbol, n)
+        opens, values = self.view.bar_arrays_as_of(now, symbol, lookback=self.lookback)
         cache = self._bar_cache.setdefault(symbol, {})
-        keys = pd.DatetimeIndex(rows.index).asi8.tolist()
+        keys = opens.tolist()
         if all(k in cache for k in keys):  # consecutive steps share all but the newest bar
             return tuple(cache[k] for k in keys)
-        stamps = pd.DatetimeIndex(rows.index).to_pydatetime()
         # Canonical frames hold exactly OHLCV_COLUMNS, in order, as float64, with validated OHLC
         # and a UTC index: the bars skip re-validation (model_construct) in this hot path. A bar
         # is immutable, so each is built once and reused by later observations.
-        values = rows.to_numpy(dtype=np.float64).tolist()
         out = []
-        for key, ts, (o, h, lo, c, v) in zip(keys, stamps, values, strict=True):
+        for key, (o, h, lo, c, v) in zip(keys, values.tolist(), strict=True):
             bar = cache.get(key)
             if bar is None:
-                bar = Bar.model_construct(timestamp=ts, open=o, high=h, low=lo, close=c, volume=v)
+                stamp = _EPOCH + timedelta(microseconds=key // 1_000)
+                bar = Bar.model_construct(
+                    timestamp=stamp, open=o, high=h, low=lo, close=c, volume=v
+                )
                 cache[key] = bar
             out.append(bar)
         if len(cache) > 4 * self.lookback + 64:  # keep the cache to the recent window

@@ -26,13 +26,33 @@ Examples:
 
 from __future__ import annotations
 
-from axon_lab.records import Observation
+from axon_lab.records import Bar, Observation
 
 __all__ = ["render_observation"]
 
 
 def _num(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.8g}"
+
+
+_LINE_CACHE_SIZE = 4096
+_lines: dict[int, tuple[Bar, str]] = {}
+
+
+def _bar_line(b: Bar) -> str:
+    # Consecutive observations share all but their newest Bar object (the ContextBuilder reuses
+    # them): each line is formatted once. Keyed by identity, holding the bar, so never stale.
+    hit = _lines.get(id(b))
+    if hit is not None and hit[0] is b:
+        return hit[1]
+    line = (
+        f"{b.timestamp.isoformat()[:16]},{_num(b.open)},{_num(b.high)},"
+        f"{_num(b.low)},{_num(b.close)},{_num(b.volume)}"
+    )
+    if len(_lines) >= _LINE_CACHE_SIZE:
+        _lines.clear()
+    _lines[id(b)] = (b, line)
+    return line
 
 
 def render_observation(observation: Observation, *, max_bars: int = 12) -> str:
@@ -45,10 +65,7 @@ def render_observation(observation: Observation, *, max_bars: int = 12) -> str:
         lines.append(f"== {symbol} ==")
         lines.append("timestamp,open,high,low,close,volume")
         for b in observation.bars.get(symbol, ())[-max_bars:]:
-            lines.append(
-                f"{b.timestamp.isoformat()[:16]},{_num(b.open)},{_num(b.high)},"
-                f"{_num(b.low)},{_num(b.close)},{_num(b.volume)}"
-            )
+            lines.append(_bar_line(b))
         feats = observation.features.get(symbol, {})
         if feats:
             shown = ", ".join(f"{k}={_num(v)}" for k, v in feats.items())

@@ -76,3 +76,11 @@ def test_position_is_the_sum_of_fills_and_equity_is_conserved_without_fees(trade
         # cash + position at the last price == realized + unrealized pnl (started flat with 0 cash)
         unreal = sum(p.unrealized_pnl for p in snap.positions.values())
         assert snap.equity == pytest.approx(led.realized_pnl + unreal, rel=1e-6, abs=1e-6)
+
+
+def test_fills_of_is_the_history_filtered_by_order():
+    led = Ledger(cash=0.0)
+    for n, order_id in enumerate(["a", "b", "a", "c", "a"]):
+        led.apply(fill("buy", 1.0, 10.0, n=n).replace(order_id=order_id))
+    for order_id in ("a", "b", "c", "missing"):
+        assert led.fills_of(order_id) == tuple(f for f in led.fills if f.order_id == order_id)

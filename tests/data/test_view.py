@@ -43,6 +43,22 @@ def test_lookback_and_copies() -> None:
         view.as_of(at("2024-01-02"), lookback=0)
 
 
+def test_bar_arrays_are_the_as_of_rows_without_a_copy() -> None:
+    view = MarketView(HOURLY, feature_spec=())
+    for t, n in [(at("2024-01-02 00:00"), 5), (at("2024-01-01 03:00"), 5), (at("2030-01-01"), 7)]:
+        rows = view.as_of(t, lookback=n)
+        opens, values = view.bar_arrays_as_of(t, lookback=n)
+        assert opens.tolist() == pd.DatetimeIndex(rows.index).as_unit("ns").asi8.tolist()
+        np.testing.assert_array_equal(values, rows.to_numpy(dtype=np.float64))
+        assert not values.flags.writeable
+        assert not opens.flags.writeable
+    opens, values = view.bar_arrays_as_of(at("2024-01-01 00:30"), lookback=3)
+    assert opens.shape == (0,)
+    assert values.shape == (0, 5)
+    with pytest.raises(ConfigError, match="lookback must be an int >= 1"):
+        view.bar_arrays_as_of(at("2024-01-02"), lookback=0)
+
+
 def test_naive_time_rejected_with_fix() -> None:
     view = MarketView(HOURLY, feature_spec=())
     with pytest.raises(ConfigError, match=r"no time zone.*tz='UTC'"):
