@@ -204,6 +204,7 @@ _ACTIVITY = (
     ("steps", "steps"),
     ("failed_steps", "failed steps"),
     ("abstentions", "abstentions"),
+    ("fallbacks", "RL fallback decisions"),
     ("orders", "orders"),
     ("fills", "fills"),
     ("closed_trades", "closed trades"),
@@ -443,6 +444,9 @@ def build_report(
         failed_steps=sum(s.is_failed for s in steps),
         abstentions=sum(
             s.analysis is not None and s.analysis.source.value == "abstain" for s in steps
+        ),
+        fallbacks=sum(
+            s.decision is not None and s.decision.source.value == "fallback" for s in steps
         ),
         orders=len({a.client_order_id for a in acks if a.status.value != "cancelled"}),
         fills=len(fills),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +27,7 @@ from axon_lab.data.frame import OHLCV_COLUMNS
 from axon_lab.data.view import MarketView
 from axon_lab.errors import ConfigError
 from axon_lab.llm import LLMClient
+from axon_lab.records import Analysis, Decision, Observation
 from axon_lab.risk.breakers import PnLCircuitBreaker, RejectionCircuitBreaker
 from axon_lab.risk.gate import GateState, RiskGate
 from axon_lab.risk.limits import RiskLimits
@@ -136,6 +137,7 @@ def make_agent(
     gates: Sequence[RiskGate] | None = None,
     mode: ModeName | SafetyMode = "direct",
     decision_mode: DecisionMode = "direct",
+    decide: Callable[[Analysis, Observation], Decision] | None = None,
     risk_fraction: float = 0.01,
     stop_atr: float = 2.0,
     long_only: bool = True,
@@ -169,6 +171,10 @@ def make_agent(
         gates: Risk gates (default: :func:`default_gates`).
         mode: Safety mode: ``"direct"``, ``"dry_run"`` or ``"two_phase"``.
         decision_mode: ``"direct"`` (follow the analysis's action) or ``"rules"``.
+        decide: A Decide stage ``(analysis, observation) -> Decision`` replacing the default
+            :class:`~axon_lab.oader.DecisionEngine` (e.g. ``RLFallback.decide``, which labels the
+            RL policy's decisions ``source=fallback``); ``decision_mode``, ``risk_fraction``,
+            ``stop_atr`` and ``long_only`` configure only the default engine.
         risk_fraction: Fraction of equity risked per entry (see
             :class:`~axon_lab.oader.DecisionEngine`).
         stop_atr: Stop distance in ATRs.
@@ -276,6 +282,7 @@ def make_agent(
             "start": None if start is None else pd.Timestamp(start).isoformat(),
             "analyst": model,
             "decision_mode": decision_mode,
+            "decide": "DecisionEngine" if decide is None else _stage_name(decide),
             "safety_mode": mode if isinstance(mode, str) else type(mode).__name__,
             "limits": {k: _jsonable(v) for k, v in limits.model_dump().items()},
             "gates": [repr(g) for g in gates],
@@ -304,7 +311,8 @@ def make_agent(
         loop = OADERLoop(
             ContextBuilder(view, tools.query, state=recorder.strategy_state, lookback=lookback),
             analyze,
-            DecisionEngine(
+            decide
+            or DecisionEngine(
                 mode=decision_mode,
                 symbol=symbol,
                 risk_fraction=risk_fraction,
@@ -336,3 +344,10 @@ def make_agent(
         if owns_store:
             the_store.close()
         raise
+
+
+def _stage_name(stage: object) -> str:
+    owner = getattr(stage, "__self__", None)  # a bound method names its object's class
+    if owner is not None:
+        return f"{type(owner).__name__}.{getattr(stage, '__name__', 'decide')}"
+    return getattr(stage, "__qualname__", type(stage).__name__)

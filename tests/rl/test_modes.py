@@ -336,3 +336,43 @@ def test_rl_policy_runs_as_the_analyze_stage_of_an_oader_loop(frame, market, pol
     assert len(seen) == 20
     assert {s.analysis.source for s in seen} == {AnalysisSource.RL}
     assert {s.decision.source for s in seen} == {DecisionSource.RL}
+
+
+def test_rl_fallback_plugs_into_make_agent_and_its_count_reaches_the_report(
+    frame, market, policy
+) -> None:
+    from axon_lab.explain import build_report
+    from axon_lab.oader import make_agent
+
+    calls = {"n": 0}
+
+    def flaky_llm(obs: Observation):
+        # every other call the "LLM" is down; the RL policy must decide those steps
+        calls["n"] += 1
+        if calls["n"] % 2:
+            raise ConnectionError("endpoint unreachable")
+        raise TimeoutError("read timed out")
+
+    fallback = RLFallback(flaky_llm, RLPolicy(policy, market), timeout_s=1.0, min_confidence=0.5)
+    seen = []
+    loop = make_agent(
+        frame,
+        analyst=fallback.analyze,
+        decide=fallback.decide,
+        store="sqlite://",
+        progress=False,
+        start=str(frame.index[700]),
+        callbacks=[seen.append],
+    )
+    try:
+        loop.run(12)
+        report = build_report(loop.store, loop.run_id, figures=False)
+        config = loop.store.get_run(loop.run_id).config
+    finally:
+        loop.close()
+    acting = [s for s in seen if s.decision.source is not DecisionSource.ABSTAIN]
+    assert acting
+    assert {s.decision.source for s in acting} == {DecisionSource.FALLBACK}
+    assert fallback.stats()["fallback"] == 12
+    assert report.summary["fallbacks"] == len(acting)
+    assert config["decide"] == "RLFallback.decide"
