@@ -129,16 +129,27 @@ class BaseTradingBackend(ABC):
 
     # ------------------------------------------------------------------ orders
 
+    def _resubmitted(self, order: OrderRequest) -> OrderAck | None:
+        """The ack of the order already sent with this client id (idempotent resubmission).
+
+        Raises:
+            BackendError: If the client id was used for an order with different terms.
+        """
+        existing = self._by_client.get(order.client_order_id)
+        if existing is None:
+            return None
+        if existing.request != order:
+            raise BackendError(
+                f"client_order_id {order.client_order_id!r} is already used by order "
+                f"{existing.order_id!r} with different terms; use a new client_order_id"
+            )
+        return existing.to_ack()
+
     async def place_order(self, order: OrderRequest) -> OrderAck:
         """Accept (and possibly fill) an order, or reject it with a reason in the ack."""
-        existing = self._by_client.get(order.client_order_id)
-        if existing is not None:
-            if existing.request != order:
-                raise BackendError(
-                    f"client_order_id {order.client_order_id!r} is already used by order "
-                    f"{existing.order_id!r} with different terms; use a new client_order_id"
-                )
-            return existing.to_ack()
+        resubmitted = self._resubmitted(order)
+        if resubmitted is not None:
+            return resubmitted
         managed = self._register(order)
         now = self._clock.now()
         reason = self._rejection_reason(order)

@@ -275,14 +275,9 @@ class SimTradingBackend(BaseTradingBackend):
     async def place_order(self, order: OrderRequest) -> OrderAck:
         """Accept an order for the kernel (it fills in later bars), or reject it in the ack."""
         self._sync()
-        existing = self._by_client.get(order.client_order_id)
-        if existing is not None:
-            if existing.request != order:
-                raise BackendError(
-                    f"client_order_id {order.client_order_id!r} is already used by order "
-                    f"{existing.order_id!r} with different terms; use a new client_order_id"
-                )
-            return existing.to_ack()
+        resubmitted = self._resubmitted(order)
+        if resubmitted is not None:
+            return resubmitted
         managed = self._register(order)
         now = self._clock.now()
         reason = self._rejection_reason(order) or self._sim_reason(order, replacing=None)
