@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import URL, Connection, make_url
 
+from axon_lab._sqlite import enable_wal
 from axon_lab.errors import StoreError
 
 __all__ = ["BEGIN_OPTION", "boundary", "make_store_engine", "mask_url", "normalise_url"]
@@ -126,7 +127,7 @@ def _make_sqlite_engine(url: URL) -> Engine:
         try:
             cursor.execute(f"PRAGMA busy_timeout = {_SQLITE_BUSY_TIMEOUT_MS}")
             if is_file:
-                cursor.execute("PRAGMA journal_mode = WAL")
+                enable_wal(dbapi_connection, timeout_s=_SQLITE_BUSY_TIMEOUT_MS / 1000)
             cursor.execute("PRAGMA synchronous = FULL")
             cursor.execute("PRAGMA foreign_keys = ON")
         finally:

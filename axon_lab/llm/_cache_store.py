@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from axon_lab._sqlite import enable_wal
 from axon_lab.errors import ConfigError, StoreError
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_CACHE_URL", "CacheStore", "MemoryCacheStore", "SQLCacheStore"]
 
 DEFAULT_CACHE_URL = "sqlite:///runs/axon.db"
+_DDL_LOCK = 0x6178_6F6E_6361  # advisory lock key for the table creation on PostgreSQL
 
 
 @runtime_checkable
@@ -70,8 +72,8 @@ class MemoryCacheStore:
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA busy_timeout=30000")
+    enable_wal(dbapi_conn, timeout_s=30)
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
 
@@ -127,17 +129,30 @@ class SQLCacheStore:
             sa.Column("created_at", sa.Float, nullable=False),
             sa.Column("response", sa.Text, nullable=False),
         )
-        try:
-            meta.create_all(self._engine, checkfirst=True)
-        except sa.exc.OperationalError as exc:
-            # Two processes may race to create the table; losing that race is fine.
-            if not sa.inspect(self._engine).has_table(table):
-                raise StoreError(f"Cannot create cache table {table!r} in {url!r}: {exc}") from exc
+        self._create_table(sa)
         self._select = sa.select(self._table.c.response).where(
             self._table.c.key == sa.bindparam("key")
         )
         self._count = sa.select(sa.func.count()).select_from(self._table)
         self._insert = self._make_insert(sa)
+
+    def _create_table(self, sa: Any) -> None:
+        # Several threads or processes may open the same database at once. The existence check
+        # and the CREATE run under the database's write lock, so they cannot interleave: SQLite
+        # takes it up front with BEGIN IMMEDIATE (waiting out the busy timeout, where a plain
+        # BEGIN would fail at once with "database is locked" when two readers both try to
+        # upgrade), PostgreSQL with a transaction-scoped advisory lock.
+        try:
+            with self._engine.begin() as conn:
+                if self._dialect == "sqlite":
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                elif self._dialect == "postgresql":
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _DDL_LOCK})
+                self._table.create(conn, checkfirst=True)
+        except sa.exc.SQLAlchemyError as exc:
+            raise StoreError(
+                f"Cannot create the cache table {self._table.name!r} in {self.url!r}: {exc}"
+            ) from exc
 
     def _make_insert(self, sa: Any) -> sa.Insert | None:
         if self._dialect == "sqlite":

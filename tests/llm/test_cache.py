@@ -118,9 +118,11 @@ def test_async_record_and_replay(store: CacheStore) -> None:
 
 
 def test_concurrent_threads_record_the_same_keys(tmp_path: Path) -> None:
+    # eight threads open one new database at once (schema creation and the WAL switch race),
+    # then record overlapping keys
     url = f"sqlite:///{tmp_path / 'axon.db'}"
     errors: list[BaseException] = []
-    barrier = threading.Barrier(8)
+    barrier = threading.Barrier(8, timeout=60)
 
     def worker(n: int) -> None:
         try:
@@ -130,12 +132,15 @@ def test_concurrent_threads_record_the_same_keys(tmp_path: Path) -> None:
                 cached.complete(user(f"q{i % 10}"))
         except BaseException as exc:  # surfaced below, so the test fails loudly
             errors.append(exc)
+            barrier.abort()  # release the others: a failed worker must not hang the test
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    threads = [threading.Thread(target=worker, args=(n,), daemon=True) for n in range(8)]
     for t in threads:
         t.start()
     for t in threads:
-        t.join()
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads), "a worker is still running after 120 s"
+    assert [e for e in errors if not isinstance(e, threading.BrokenBarrierError)] == []
     assert errors == []
     assert len(SQLCacheStore(url)) == 10
 
