@@ -17,8 +17,11 @@ from typing import Any
 __all__ = ["enable_wal"]
 
 
-def enable_wal(dbapi_connection: Any, *, timeout_s: float) -> None:
-    """Put the connection's database in WAL mode, retrying while it is locked.
+def enable_wal(dbapi_connection: Any, *, timeout_s: float) -> str:
+    """Ask for WAL mode, retrying while the file is locked; return the journal mode in force.
+
+    An in-memory database stays ``"memory"`` (SQLite has no WAL for it); the caller decides
+    whether anything but ``"wal"`` matters.
 
     Args:
         dbapi_connection: A ``sqlite3`` connection (as given to SQLAlchemy's connect hook).
@@ -33,13 +36,8 @@ def enable_wal(dbapi_connection: Any, *, timeout_s: float) -> None:
     while True:
         cursor = dbapi_connection.cursor()
         try:
-            mode = cursor.execute("PRAGMA journal_mode = WAL").fetchone()
-            if mode is not None and str(mode[0]).lower() == "wal":
-                return
-            raise sqlite3.OperationalError(
-                f"SQLite refused WAL mode (journal mode stays {mode!r}); the file may be on a "
-                "filesystem without shared memory support, or opened read-only"
-            )
+            row = cursor.execute("PRAGMA journal_mode = WAL").fetchone()
+            return str(row[0]).lower() if row else ""
         except sqlite3.OperationalError as err:
             if "locked" not in str(err) and "busy" not in str(err):
                 raise

@@ -55,3 +55,9 @@ def test_gives_up_after_the_timeout(tmp_path: Path) -> None:
     assert 0.4 < time.monotonic() - start < 5
     holder.close()
     other.close()
+
+
+def test_reports_the_mode_in_force() -> None:
+    memory = sqlite3.connect(":memory:", isolation_level=None)
+    assert enable_wal(memory, timeout_s=1) == "memory"  # no WAL for an in-memory database
+    memory.close()
