@@ -39,7 +39,7 @@ from axon_lab.llm._ledger import (
 )
 from axon_lab.llm._openai_compat import ENV_API_KEY, ENV_BASE_URL, ENV_MODEL, OpenAICompatClient
 from axon_lab.llm._prompt import SystemPrompt, describe_tools
-from axon_lab.llm._request import LLMRequest, canonical_json, request_key
+from axon_lab.llm._request import LLMRequest, PreparedTools, canonical_json, request_key
 from axon_lab.llm._response import LLMResponse, Usage
 from axon_lab.llm._retry import RetryPolicy, is_retryable_status
 from axon_lab.llm._scripted import ScriptedClient, make_response
@@ -51,6 +51,7 @@ __all__ = [
     "LLMClient",
     "BaseLLMClient",
     "LLMRequest",
+    "PreparedTools",
     "LLMResponse",
     "Usage",
     "request_key",

@@ -54,6 +54,9 @@ __all__ = [
 DEFAULT_MIN_CONFIDENCE = 0.6
 """The seed's rule: below this confidence the action must be ``hold``."""
 
+_REQUIRED = ("thought", "market_assessment", "risk_assessment", "confidence", "action", "reason")
+_ALLOWED: dict[type[StrEnum], list[str]] = {}
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AnalysisContract:
@@ -91,14 +94,7 @@ class AnalysisContract:
                 "action": {"type": "string", "enum": [a.value for a in Action]},
                 "reason": {"type": "string", "maxLength": self.max_reason_chars},
             },
-            "required": [
-                "thought",
-                "market_assessment",
-                "risk_assessment",
-                "confidence",
-                "action",
-                "reason",
-            ],
+            "required": list(_REQUIRED),
             "additionalProperties": False,
         }
 
@@ -109,7 +105,9 @@ class AnalysisContract:
 
 def _enum(data: Mapping[str, Any], key: str, enum: type[StrEnum], problems: list[str]) -> Any:
     value = data.get(key)
-    allowed = [e.value for e in enum]
+    allowed = _ALLOWED.get(enum)
+    if allowed is None:
+        allowed = _ALLOWED[enum] = [e.value for e in enum]
     if not isinstance(value, str):
         problems.append(f"{key} must be one of {allowed}, got {value!r}")
         return None
@@ -177,7 +175,7 @@ def parse_analysis(
     contract = contract or AnalysisContract()
     data = extract_json_object(text)
     problems: list[str] = []
-    missing = [k for k in contract.json_schema()["required"] if k not in data]
+    missing = [k for k in _REQUIRED if k not in data]
     if missing:
         raise LLMOutputError(f"Invalid analysis: missing keys {missing}.")
     thought = _text(data, "thought", contract.max_thought_chars, problems)

@@ -8,6 +8,7 @@ messages, tools, response_format, params)``; it is what the cache stores respons
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -16,7 +17,9 @@ from typing import Any
 
 from axon_lab.errors import ConfigError
 
-__all__ = ["LLMRequest", "canonical_json", "request_key"]
+__all__ = ["LLMRequest", "PreparedTools", "canonical_json", "request_key"]
+
+_ROLES = frozenset({"system", "user", "assistant", "tool", "developer"})
 
 
 def canonical_json(value: Any) -> str:
@@ -87,6 +90,62 @@ def _plain(value: Any) -> Any:
     return json.loads(canonical_json(value))
 
 
+def _part(value: Any) -> tuple[Any, str]:
+    """A deep copy of ``value`` and its canonical JSON (one serialisation for both)."""
+    text = canonical_json(value)
+    return json.loads(text), text
+
+
+@functools.lru_cache(maxsize=256)
+def _text_message(items: tuple[tuple[str, str], ...]) -> tuple[dict[str, str], str]:
+    # A message whose values are all strings is fully described by its (immutable) items, so
+    # its canonical JSON can be reused: a loop sends the same system prompt every step, and
+    # re-serialising it was a large part of building a request.
+    plain, text = _part(dict(items))
+    return plain, text
+
+
+def _message(message: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
+    items = tuple(message.items())
+    if all(type(k) is str and type(v) is str for k, v in items):
+        plain, text = _text_message(items)
+        return dict(plain), text  # a fresh dict: the cached one is never handed out
+    return _part(dict(message))
+
+
+class PreparedTools(tuple[dict[str, Any], ...]):
+    """Tool schemas checked and serialised once, for reuse across requests.
+
+    A caller that offers the same tools on every request (a ReAct loop) prepares them once;
+    :meth:`LLMRequest.build` then takes them as they are.
+
+    It is a tuple of the schemas, deep-copied with sorted keys as every request part is, so it
+    goes wherever ``tools=`` does. Requests built from it share those dicts: treat them as
+    read-only.
+
+    Examples:
+        >>> tools = PreparedTools([{"type": "function", "function": {"name": "f"}}])
+        >>> req = LLMRequest.build([{"role": "user", "content": "hi"}], tools=tools)
+        >>> req.tool_names, req.key("m") == request_key("m", req.messages, list(tools))
+        (('f',), True)
+    """
+
+    texts: tuple[str, ...]
+
+    def __new__(cls, tools: Sequence[Mapping[str, Any]]) -> PreparedTools:
+        """Deep-copy ``tools`` and keep their canonical JSON.
+
+        Raises:
+            ConfigError: If a schema is not JSON-serialisable.
+        """
+        if isinstance(tools, str | bytes):
+            raise ConfigError("tools must be a list of OpenAI tool schemas (dicts), not a string.")
+        parts = [_part(dict(t)) for t in tools]
+        self = super().__new__(cls, tuple(plain for plain, _ in parts))
+        self.texts = tuple(text for _, text in parts)
+        return self
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LLMRequest:
     """One chat-completion request, independent of the model it is sent to.
@@ -108,6 +167,11 @@ class LLMRequest:
     tools: tuple[dict[str, Any], ...] | None = None
     response_format: dict[str, Any] | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    # The canonical JSON of each part, kept by build() so that key() joins texts instead of
+    # serialising the request again; None for a request made without build().
+    _texts: tuple[tuple[str, ...], tuple[str, ...] | None, str, str] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     @classmethod
     def build(
@@ -129,25 +193,50 @@ class LLMRequest:
                 "messages must be a list of {'role': ..., 'content': ...} dicts, not a string; "
                 "wrap it: [{'role': 'user', 'content': text}]"
             )
-        msgs = tuple(_plain(dict(m)) for m in messages)
-        if not msgs:
+        parts = [_message(m) for m in messages]
+        if not parts:
             raise ConfigError("messages is empty; pass at least one chat message.")
-        for i, msg in enumerate(msgs):
-            if msg.get("role") not in {"system", "user", "assistant", "tool", "developer"}:
+        for i, (msg, _) in enumerate(parts):
+            if msg.get("role") not in _ROLES:
                 raise ConfigError(
                     f"messages[{i}] has role {msg.get('role')!r}; use one of 'system', 'user', "
                     "'assistant', 'tool', 'developer'."
                 )
+        if tools is None or isinstance(tools, PreparedTools):
+            prepared = tools
+        else:
+            prepared = PreparedTools(tools)
+        fmt, fmt_text = (
+            _part(dict(response_format)) if response_format is not None else (None, "null")
+        )
+        plain_params, params_text = _part(dict(params))
         return cls(
-            messages=msgs,
-            tools=tuple(_plain(dict(t)) for t in tools) if tools is not None else None,
-            response_format=_plain(dict(response_format)) if response_format is not None else None,
-            params=_plain(dict(params)),
+            messages=tuple(m for m, _ in parts),
+            tools=tuple(prepared) if prepared is not None else None,
+            response_format=fmt,
+            params=plain_params,
+            _texts=(
+                tuple(t for _, t in parts),
+                prepared.texts if prepared is not None else None,
+                fmt_text,
+                params_text,
+            ),
         )
 
     def key(self, model: str) -> str:
         """The cache key of this request sent to ``model`` (see :func:`request_key`)."""
-        return request_key(model, self.messages, self.tools, self.response_format, self.params)
+        if self._texts is None:
+            return request_key(model, self.messages, self.tools, self.response_format, self.params)
+        messages, tools, fmt, params = self._texts
+        # exactly canonical_json(payload) of request_key: its keys in sorted order, each value
+        # the canonical JSON already computed (json.dumps composes: a dict's text is its keys'
+        # texts and its values' texts, joined)
+        tools_text = "null" if tools is None else "[" + ",".join(tools) + "]"
+        text = (
+            '{"messages":[' + ",".join(messages) + '],"model":' + canonical_json(model)
+            + ',"params":' + params + ',"response_format":' + fmt + ',"tools":' + tools_text + "}"
+        )  # fmt: skip
+        return hashlib.sha256(text.encode()).hexdigest()
 
     @property
     def tool_names(self) -> tuple[str, ...]:

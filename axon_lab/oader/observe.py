@@ -10,6 +10,7 @@ Three inputs, as in seed 001's ``ContextBuilder``:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -64,6 +65,24 @@ def snapshot_from_payload(payload: dict[str, Any]) -> PortfolioSnapshot:
         )
     except KeyError as exc:
         raise ToolError(f"query_portfolio's answer lacks the field {exc}: {payload!r}") from None
+
+
+def _is_valid(fields: dict[str, Any]) -> bool:
+    """Whether ``Observation(**fields)`` would accept ``fields`` unchanged.
+
+    The builder's own parts are valid by construction (bars and the snapshot are records, the
+    symbols and timeframe come from the view); what is left to check is what the validators
+    would check or convert: a UTC timestamp, features that are finite floats or None, and no bar
+    after the observation time. False sends the fields through full validation.
+    """
+    now = fields["timestamp"]
+    if type(now) is not datetime or now.tzinfo is not UTC:
+        return False
+    for values in fields["features"].values():
+        for v in values.values():
+            if v is not None and (type(v) is not float or not math.isfinite(v)):
+                return False
+    return all(not bars or bars[-1].timestamp <= now for bars in fields["bars"].values())
 
 
 class ContextBuilder:
@@ -142,15 +161,20 @@ class ContextBuilder:
         """Observe at ``now`` (the loop's clock time)."""
         result = await self.portfolio.arun("{}")
         portfolio = snapshot_from_payload(result.payload)
-        return Observation(
-            timestamp=now,
-            symbols=self.symbols,
-            timeframe=self.timeframe,
-            bars={s: self._bars(now, s) for s in self.symbols},
-            features={s: self.view.features_as_of(now, s) for s in self.symbols},
-            portfolio=portfolio,
-            strategy_state=self.state() if self.state is not None else StrategyState(),
-        )
+        fields: dict[str, Any] = {
+            "timestamp": now,
+            "symbols": self.symbols,
+            "timeframe": self.timeframe,
+            "bars": {s: self._bars(now, s) for s in self.symbols},
+            "features": {s: self.view.features_as_of(now, s) for s in self.symbols},
+            "portfolio": portfolio,
+            "strategy_state": self.state() if self.state is not None else StrategyState(),
+        }
+        if _is_valid(fields):
+            # every part is already a record or checked by _is_valid: skip re-validating the
+            # twenty bars and the snapshot once more in this hot path (same object, same JSON)
+            return Observation.model_construct(**fields)
+        return Observation(**fields)  # raises the RecordError that names the bad value
 
     def __call__(self, now: datetime) -> Observation:
         """Blocking :meth:`acall`."""

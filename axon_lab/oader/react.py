@@ -37,6 +37,7 @@ from axon_lab.llm import (
     AnalysisContract,
     InputGuard,
     LLMClient,
+    PreparedTools,
     SystemPrompt,
     abstain,
     check_tool_call,
@@ -147,11 +148,12 @@ class ReActAnalyzer:
             tools.get(name)  # raises ToolError with a "did you mean" for unknown names
         self.client = client
         self.tools = tools
-        self.specs: list[dict[str, Any]] = [
-            spec for spec in tools.openai_tools() if spec["function"]["name"] in names
-        ]
+        specs = [spec for spec in tools.openai_tools() if spec["function"]["name"] in names]
+        # the same schemas go with every request: checked and serialised once (the copy has
+        # sorted keys, so the prompt describes the tools from the originals, in their order)
+        self.specs = PreparedTools(specs)
         base = prompt or SystemPrompt()
-        self.prompt = base.with_tools(self.specs) if self.specs else base
+        self.prompt = base.with_tools(specs) if specs else base
         self.contract = self.prompt.contract
         self.max_iterations = max(0, max_iterations)
         self.guard = guard or InputGuard()

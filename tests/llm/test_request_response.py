@@ -6,6 +6,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from axon_lab.errors import ConfigError
 from axon_lab.llm import LLMRequest, LLMResponse, Usage, make_response, request_key
@@ -94,3 +96,53 @@ def test_response_is_frozen() -> None:
     resp = make_response("x")
     with pytest.raises(AttributeError):
         resp.text = "y"  # type: ignore[misc]
+
+
+_json_scalars = st.none() | st.booleans() | st.integers() | st.text(max_size=8)
+_json_scalars |= st.floats(allow_nan=False, allow_infinity=False)
+_json = st.recursive(
+    _json_scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+_roles = st.sampled_from(["system", "user", "assistant", "tool", "developer"])
+_messages = st.lists(
+    st.fixed_dictionaries({"role": _roles, "content": st.text(max_size=20)})
+    | st.fixed_dictionaries({"role": _roles}, optional={"content": _json, "name": _json}),
+    min_size=1,
+    max_size=4,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    model=st.text(min_size=1, max_size=10),
+    messages=_messages,
+    tools=st.none() | st.lists(st.dictionaries(st.text(max_size=5), _json, max_size=3), max_size=3),
+    fmt=st.none() | st.dictionaries(st.text(max_size=5), _json, max_size=3),
+    params=st.dictionaries(st.text(min_size=1, max_size=6), _json, max_size=3),
+)
+def test_key_from_kept_texts_equals_request_key(
+    model: str,
+    messages: list[dict[str, object]],
+    tools: list[dict[str, object]] | None,
+    fmt: dict[str, object] | None,
+    params: dict[str, object],
+) -> None:
+    # build() keeps each part's canonical JSON and key() joins them; the hash must be the one
+    # request_key computes from scratch (recorded caches are looked up by it)
+    request = LLMRequest.build(messages, tools=tools, response_format=fmt, **params)
+    assert request.key(model) == request_key(model, messages, tools, fmt, params)
+    again = LLMRequest.build(messages, tools=tools, response_format=fmt, **params)
+    assert again.key(model) == request.key(model)  # the memoised system-prompt path
+
+
+def test_memoised_messages_are_fresh_copies() -> None:
+    messages = [{"role": "system", "content": "same every step"}]
+    first = LLMRequest.build(messages)
+    first.messages[0]["content"] = "mutated by a client"
+    second = LLMRequest.build(messages)
+    assert second.messages[0]["content"] == "same every step"
+    assert second.key("m") == request_key("m", messages)
