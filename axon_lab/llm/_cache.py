@@ -81,9 +81,15 @@ class CachedClient(BaseLLMClient):
                 f"Unknown cache mode {mode!r}; use one of {[m.value for m in CacheMode]}."
             ) from None
         self.inner = inner
-        self.store: CacheStore = (
-            store if isinstance(store, CacheStore) else SQLCacheStore(store or DEFAULT_CACHE_URL)
-        )
+        if store is None or isinstance(store, str):
+            self.store: CacheStore = SQLCacheStore(store or DEFAULT_CACHE_URL)
+        elif isinstance(store, CacheStore):
+            self.store = store
+        else:
+            raise ConfigError(
+                f"store must be a CacheStore (get, put, __len__) or a database URL, got "
+                f"{type(store).__name__}; e.g. store='sqlite:///runs/axon.db'."
+            )
 
     @staticmethod
     @contextmanager

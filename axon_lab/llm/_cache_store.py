@@ -107,6 +107,8 @@ class SQLCacheStore:
             raise ConfigError(
                 f"Invalid cache URL {url!r} ({exc}); use e.g. 'sqlite:///runs/axon.db'."
             ) from exc
+        if parsed.drivername in ("postgresql", "postgres"):
+            parsed = parsed.set(drivername="postgresql+psycopg")  # the postgres extra's driver
         self._dialect = parsed.get_backend_name()
         kwargs: dict[str, Any] = {}
         if self._dialect == "sqlite":
@@ -116,7 +118,14 @@ class SQLCacheStore:
             else:
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
                 kwargs = {"connect_args": {"timeout": 30}}
-        self._engine = sa.create_engine(url, **kwargs)
+        try:
+            self._engine = sa.create_engine(parsed, **kwargs)
+        except ImportError as exc:
+            raise StoreError(
+                f"Cannot open the LLM cache at {parsed.render_as_string(hide_password=True)!r}: "
+                f"its driver is not installed ({exc}); for PostgreSQL: "
+                "pip install 'axon-lab[postgres]'."
+            ) from exc
         if self._dialect == "sqlite":
             sa.event.listen(self._engine, "connect", _sqlite_pragmas)
         meta = sa.MetaData()
@@ -133,6 +142,10 @@ class SQLCacheStore:
         self._select = sa.select(self._table.c.response).where(
             self._table.c.key == sa.bindparam("key")
         )
+        compiled = self._select.compile(dialect=self._engine.dialect)
+        self._select_sql = str(compiled)
+        self._select_positional = bool(compiled.positional)
+        self._dbapi_error: type[Exception] = self._engine.dialect.loaded_dbapi.Error
         self._count = sa.select(sa.func.count()).select_from(self._table)
         self._insert = self._make_insert(sa)
 
@@ -167,14 +180,29 @@ class SQLCacheStore:
 
     def get(self, key: str) -> str | None:
         """The stored JSON for ``key``, or None."""
-        import sqlalchemy as sa
+        # A replayed run reads once per LLM call: the pre-rendered SELECT on a pooled driver
+        # connection skips SQLAlchemy's per-execute work (statement cache lookup, result
+        # wrapping), which cost more than SQLite's own lookup by primary key.
+        from sqlalchemy import exc as sa_exc
 
+        raw = None
         try:
-            with self._engine.connect() as conn:
-                row = conn.execute(self._select, {"key": key}).first()
-        except sa.exc.SQLAlchemyError as exc:
+            raw = self._engine.raw_connection()
+            cursor = raw.cursor()
+            try:
+                cursor.execute(self._select_sql, self._select_params(key))
+                row = cursor.fetchone()
+            finally:
+                cursor.close()
+        except (self._dbapi_error, sa_exc.SQLAlchemyError) as exc:
             raise StoreError(f"Cannot read the LLM cache at {self.url!r}: {exc}") from exc
+        finally:
+            if raw is not None:
+                raw.close()  # back to the pool, which ends any read transaction
         return None if row is None else str(row[0])
+
+    def _select_params(self, key: str) -> tuple[str] | dict[str, str]:
+        return (key,) if self._select_positional else {"key": key}
 
     def put(self, key: str, value: str, *, model: str, label: str | None = None) -> bool:
         """Insert unless ``key`` is present (insert-or-ignore); return whether it was inserted."""

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 import textwrap
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -31,14 +33,62 @@ def user(text: str) -> list[dict[str, str]]:
     return [{"role": "user", "content": text}]
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+POSTGRES_URL = os.environ.get("AXON_TEST_POSTGRES_URL", "")
+_needs_postgres = pytest.mark.skipif(
+    not POSTGRES_URL,
+    reason='AXON_TEST_POSTGRES_URL is not set; run export AXON_TEST_POSTGRES_URL="$(bash '
+    '.ci/postgres)" to test PostgreSQL',
+)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A URL whose search path is a fresh schema, dropped afterwards."""
+    import sqlalchemy as sa
+
+    base = sa.engine.make_url(POSTGRES_URL).set(drivername="postgresql+psycopg")
+    schema = f"axon_cache_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(base)
+    try:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        # a plain postgresql:// URL, as a user writes it: the store picks the psycopg driver
+        url = base.set(drivername="postgresql").update_query_dict(
+            {"options": f"-csearch_path={schema}"}
+        )
+        yield url.render_as_string(hide_password=False)
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(
+    params=[
+        "memory",
+        "sqlite",
+        pytest.param("postgresql", marks=[pytest.mark.postgres, _needs_postgres]),
+    ]
+)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CacheStore]:
     if request.param == "memory":
         yield MemoryCacheStore()
+        return
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'runs' / 'axon.db'}"
     else:
-        sql = SQLCacheStore(f"sqlite:///{tmp_path / 'runs' / 'axon.db'}")
-        yield sql
-        sql.close()
+        url = request.getfixturevalue("postgres_url")
+    sql = SQLCacheStore(url)
+    assert isinstance(sql, CacheStore)
+    yield sql
+    sql.close()
+
+
+def test_every_store_is_a_cache_store() -> None:
+    # CachedClient takes anything else for a URL: a store failing the protocol check would be
+    # silently replaced by the default SQLite file
+    assert isinstance(MemoryCacheStore(), CacheStore)
+    assert isinstance(SQLCacheStore("sqlite://"), CacheStore)
 
 
 def counting_client() -> ScriptedClient:
@@ -101,6 +151,11 @@ def test_live_mode_bypasses_the_cache(store: CacheStore) -> None:
     cached = CachedClient(inner, mode=CacheMode.LIVE, store=store)
     assert [cached.complete(user("a")).text for _ in range(2)] == ["a#0", "a#1"]
     assert len(store) == 0
+
+
+def test_a_store_that_is_not_one_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="store must be a CacheStore .* got dict"):
+        CachedClient(ScriptedClient([]), store={})  # type: ignore[arg-type]
 
 
 def test_unknown_mode_is_a_config_error() -> None:
