@@ -154,7 +154,7 @@ def test_live_mode_bypasses_the_cache(store: CacheStore) -> None:
 
 
 def test_a_store_that_is_not_one_is_a_config_error() -> None:
-    with pytest.raises(ConfigError, match="store must be a CacheStore .* got dict"):
+    with pytest.raises(ConfigError, match=r"store must be a CacheStore .* got dict"):
         CachedClient(ScriptedClient([]), store={})  # type: ignore[arg-type]
 
 
