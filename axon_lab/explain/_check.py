@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 
 from axon_lab.errors import RecordError
 from axon_lab.explain import _schema
-from axon_lab.explain._rows import child_rows
+from axon_lab.explain._rows import child_records
 from axon_lab.records import StepRecord
 
 __all__ = ["find_problems"]
@@ -47,9 +47,9 @@ def find_problems(conn: Connection, run_id: str) -> list[str]:
             continue
         if record.digest() != row.digest:
             problems.append(f"{where}: JSON does not match its digest")
-        expected = {table.name: rows for table, rows in child_rows(record)}
+        expected = child_records(record)
         for count, table in _schema.CHILD_TABLES.items():
-            want = [r["record_json"] for r in expected.get(table.name, [])]
+            want = [child.to_json() for child in expected[table.name]]
             got = children[count].get(row.step, [])
             if getattr(row, count) != len(want) or got != want:
                 problems.append(

@@ -2,18 +2,101 @@
 
 A step's *action* is its decision's action, or its analysis's when there was no decision; its
 *source* follows the same rule. Both are ``None`` for a step that failed before analysing.
+
+:class:`RowBinder` builds each table's rows as parameter tuples in :data:`COLUMNS` order, with
+every value already bound as the column's SQLAlchemy type binds it on the dialect, so the driver
+receives exactly what ``insert(table).values(...)`` would send. It runs once per step, so it
+writes the tuples out directly instead of building dicts and applying each column's processor.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Boolean, Dialect, Float, Table
+from sqlalchemy.engine import processors
 
 from axon_lab.explain import _schema
-from axon_lab.records import StepRecord
+from axon_lab.explain._schema import key_text
+from axon_lab.records import Fill, LLMCall, OrderAck, Record, RiskVerdict, StepRecord
 
-__all__ = ["child_rows", "step_action", "step_row"]
+__all__ = ["COLUMNS", "RowBinder", "child_records", "record_json", "step_action"]
+
+Row = tuple[Any, ...]
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    _schema.steps.name: (
+        "run_id",
+        "step",
+        "timestamp",
+        "action",
+        "source",
+        "equity",
+        "pnl",
+        "failed",
+        "n_llm_calls",
+        "n_verdicts",
+        "n_rejections",
+        "n_acks",
+        "n_fills",
+        "digest",
+        "record_json",
+    ),
+    _schema.llm_calls.name: (
+        "run_id",
+        "step",
+        "idx",
+        "model",
+        "request_hash",
+        "tokens_in",
+        "tokens_out",
+        "latency_s",
+        "cost",
+        "cache_hit",
+        "record_json",
+    ),
+    _schema.verdicts.name: (
+        "run_id",
+        "step",
+        "idx",
+        "approved",
+        "line",
+        "rule",
+        "client_order_id",
+        "timestamp",
+        "record_json",
+    ),
+    _schema.acks.name: (
+        "run_id",
+        "step",
+        "idx",
+        "order_id",
+        "client_order_id",
+        "symbol",
+        "side",
+        "status",
+        "quantity",
+        "timestamp",
+        "record_json",
+    ),
+    _schema.fills.name: (
+        "run_id",
+        "step",
+        "idx",
+        "fill_id",
+        "order_id",
+        "symbol",
+        "side",
+        "quantity",
+        "price",
+        "fee",
+        "timestamp",
+        "record_json",
+    ),
+}
+"""The order of the values in each table's row tuples (every column, each once)."""
 
 
 def step_action(step: StepRecord) -> tuple[str | None, str | None]:
@@ -25,107 +108,200 @@ def step_action(step: StepRecord) -> tuple[str | None, str | None]:
     return None, None
 
 
-def step_row(step: StepRecord, record_json: str, *, digest: str | None = None) -> dict[str, Any]:
-    """The ``axon_steps`` row for ``step``, whose JSON is ``record_json``.
+_LLM_CALLS, _VERDICTS = _schema.llm_calls.name, _schema.verdicts.name
+_ACKS, _FILLS = _schema.acks.name, _schema.fills.name
 
-    ``digest`` is ``step.digest()`` when the caller already has it (it hashes the same JSON).
-    """
-    action, source = step_action(step)
-    n_calls = len(step.analysis.llm_calls) if step.analysis is not None else 0
+
+def child_records(step: StepRecord) -> dict[str, Sequence[Record]]:
+    """The child records of ``step`` by child table name, in record order (their ``idx``)."""
     return {
-        "run_id": step.run_id,
-        "step": step.step,
-        "timestamp": step.timestamp,
-        "action": action,
-        "source": source,
-        "equity": step.equity,
-        "pnl": step.pnl,
-        "failed": step.is_failed,
-        "n_llm_calls": n_calls,
-        "n_verdicts": len(step.verdicts),
-        "n_rejections": len(step.rejections),
-        "n_acks": len(step.acks),
-        "n_fills": len(step.fills),
-        "digest": step.digest() if digest is None else digest,
-        "record_json": record_json,
+        _LLM_CALLS: step.analysis.llm_calls if step.analysis is not None else (),
+        _VERDICTS: step.verdicts,
+        _ACKS: step.acks,
+        _FILLS: step.fills,
     }
 
 
-def child_rows(step: StepRecord) -> list[tuple[Table, list[dict[str, Any]]]]:
-    """The child rows of ``step``, grouped by table, in record order (``idx``)."""
-    key = {"run_id": step.run_id, "step": step.step}
-    calls = step.analysis.llm_calls if step.analysis is not None else ()
-    grouped: list[tuple[Table, list[dict[str, Any]]]] = [
-        (
-            _schema.llm_calls,
-            [
-                {
-                    **key,
-                    "idx": i,
-                    "model": c.model,
-                    "request_hash": c.request_hash,
-                    "tokens_in": c.tokens_in,
-                    "tokens_out": c.tokens_out,
-                    "latency_s": c.latency_s,
-                    "cost": c.cost,
-                    "cache_hit": c.cache_hit,
-                    "record_json": c.to_json(),
-                }
-                for i, c in enumerate(calls)
-            ],
-        ),
-        (
-            _schema.verdicts,
-            [
-                {
-                    **key,
-                    "idx": i,
-                    "approved": v.approved,
-                    "line": v.line.value,
-                    "rule": v.rule,
-                    "client_order_id": v.client_order_id,
-                    "timestamp": v.timestamp,
-                    "record_json": v.to_json(),
-                }
-                for i, v in enumerate(step.verdicts)
-            ],
-        ),
-        (
-            _schema.acks,
-            [
-                {
-                    **key,
-                    "idx": i,
-                    "order_id": a.order_id,
-                    "client_order_id": a.client_order_id,
-                    "symbol": a.symbol,
-                    "side": a.side.value,
-                    "status": a.status.value,
-                    "quantity": a.quantity,
-                    "timestamp": a.timestamp,
-                    "record_json": a.to_json(),
-                }
-                for i, a in enumerate(step.acks)
-            ],
-        ),
-        (
-            _schema.fills,
-            [
-                {
-                    **key,
-                    "idx": i,
-                    "fill_id": f.fill_id,
-                    "order_id": f.order_id,
-                    "symbol": f.symbol,
-                    "side": f.side.value,
-                    "quantity": f.quantity,
-                    "price": f.price,
-                    "fee": f.fee,
-                    "timestamp": f.timestamp,
-                    "record_json": f.to_json(),
-                }
-                for i, f in enumerate(step.fills)
-            ],
-        ),
-    ]
-    return [(table, rows) for table, rows in grouped if rows]
+def record_json(record: Record) -> str:
+    """``record.to_json()``, calling pydantic's serialiser as ``model_dump_json()`` does.
+
+    It skips only that method's keyword handling, which shows at ten child records a step.
+    """
+    return type(record).__pydantic_serializer__.to_json(record).decode()
+
+
+_MISSING = object()
+
+
+def _key_or_none(value: str | None) -> str | None:
+    return None if value is None else key_text(value)
+
+
+class RowBinder:
+    """Builds a step's rows for one dialect, values bound as the columns' types bind them.
+
+    The binds, per column type (checked against SQLAlchemy's own processors when built):
+
+    * ``KeyText``: :func:`~axon_lab.explain._schema.key_text` (its ``process_bind_param``);
+    * ``UTCDateTime``: its SQLAlchemy bind processor (on SQLite memoised for recent instants);
+    * ``Boolean``: ``int`` without a native boolean type (SQLite), else ``bool``, which is what
+      ``Boolean``'s processor does to a bool;
+    * ``Float``: nothing; the records hold exact ``float`` values (pydantic converts), on which
+      SQLite's ``float()`` processor is the identity and PostgreSQL has none;
+    * ``Integer`` and ``Text``: nothing (no processor on either dialect).
+
+    Args:
+        dialect: The engine's dialect.
+
+    Raises:
+        NotImplementedError: If the dialect binds a column type differently from the above.
+    """
+
+    def __init__(self, dialect: Dialect) -> None:
+        self._flag: Callable[[bool], Any] = bool if dialect.supports_native_boolean else int
+        _check_binds(dialect, self._flag)
+        utc = _schema.UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+        assert utc is not None  # a TypeDecorator with process_bind_param always has one
+        self._utc: Callable[[datetime], Any] = utc
+        self._stamps: dict[datetime, Any] = {}
+        # SQLite binds a datetime as text of its UTC fields: the costly part, and a function of
+        # the instant alone. PostgreSQL's bind is a cheap astimezone() that keeps the object.
+        self._stamp: Callable[[datetime], Any] = (
+            self._text_stamp if dialect.name == "sqlite" else self._utc
+        )
+
+    def _text_stamp(self, value: datetime) -> Any:
+        # A step's records share a few instants, and equal aware datetimes are the same instant.
+        bound = self._stamps.get(value, _MISSING)
+        if bound is _MISSING:
+            if len(self._stamps) >= 64:
+                self._stamps.clear()
+            bound = self._stamps[value] = self._utc(value)
+        return bound
+
+    def step(self, step: StepRecord, step_json: str, digest: str) -> Row:
+        """The ``axon_steps`` row of ``step``, whose JSON ``step_json`` hashes to ``digest``."""
+        action, source = step_action(step)
+        return (
+            key_text(step.run_id),
+            step.step,
+            self._stamp(step.timestamp),
+            _key_or_none(action),
+            _key_or_none(source),
+            step.equity,
+            step.pnl,
+            self._flag(step.is_failed),
+            len(step.analysis.llm_calls) if step.analysis is not None else 0,
+            len(step.verdicts),
+            len(step.rejections),
+            len(step.acks),
+            len(step.fills),
+            key_text(digest),
+            step_json,
+        )
+
+    def children(self, step: StepRecord) -> list[tuple[str, list[Row]]]:
+        """The child rows of ``step`` by table (as :func:`child_records`), non-empty ones only."""
+        run_id, n = key_text(step.run_id), step.step
+        out = []
+        calls = step.analysis.llm_calls if step.analysis is not None else ()
+        if calls:
+            out.append((_LLM_CALLS, [self._llm_call(run_id, n, i, c) for i, c in enumerate(calls)]))
+        if step.verdicts:
+            rows = [self._verdict(run_id, n, i, v) for i, v in enumerate(step.verdicts)]
+            out.append((_VERDICTS, rows))
+        if step.acks:
+            out.append((_ACKS, [self._ack(run_id, n, i, a) for i, a in enumerate(step.acks)]))
+        if step.fills:
+            out.append((_FILLS, [self._fill(run_id, n, i, f) for i, f in enumerate(step.fills)]))
+        return out
+
+    def _llm_call(self, run_id: str, n: int, i: int, c: LLMCall) -> Row:
+        return (
+            run_id,
+            n,
+            i,
+            key_text(c.model),
+            key_text(c.request_hash),
+            c.tokens_in,
+            c.tokens_out,
+            c.latency_s,
+            c.cost,
+            self._flag(c.cache_hit),
+            record_json(c),
+        )
+
+    def _verdict(self, run_id: str, n: int, i: int, v: RiskVerdict) -> Row:
+        return (
+            run_id,
+            n,
+            i,
+            self._flag(v.approved),
+            key_text(v.line.value),
+            key_text(v.rule),
+            _key_or_none(v.client_order_id),
+            self._stamp(v.timestamp),
+            record_json(v),
+        )
+
+    def _ack(self, run_id: str, n: int, i: int, a: OrderAck) -> Row:
+        return (
+            run_id,
+            n,
+            i,
+            key_text(a.order_id),
+            key_text(a.client_order_id),
+            key_text(a.symbol),
+            key_text(a.side.value),
+            key_text(a.status.value),
+            a.quantity,
+            self._stamp(a.timestamp),
+            record_json(a),
+        )
+
+    def _fill(self, run_id: str, n: int, i: int, f: Fill) -> Row:
+        return (
+            run_id,
+            n,
+            i,
+            key_text(f.fill_id),
+            key_text(f.order_id),
+            key_text(f.symbol),
+            key_text(f.side.value),
+            f.quantity,
+            f.price,
+            f.fee,
+            self._stamp(f.timestamp),
+            record_json(f),
+        )
+
+
+def _check_binds(dialect: Dialect, flag: Callable[[bool], Any]) -> None:
+    """Fail if a column's SQLAlchemy type binds differently from what :class:`RowBinder` does."""
+    tables: list[Table] = [_schema.steps, *_schema.CHILD_TABLES.values()]
+    for table in tables:
+        if sorted(COLUMNS[table.name]) != sorted(table.columns.keys()):
+            raise NotImplementedError(f"{table.name}: COLUMNS does not list the table's columns")
+        for column in table.columns:
+            kind = column.type
+            process = kind.dialect_impl(dialect).bind_processor(dialect)
+            if isinstance(kind, _schema.UTCDateTime):
+                ok = True  # RowBinder calls this very processor
+            elif isinstance(kind, _schema.KeyText):
+                ok = _same(process, _key_or_none, ("key", "k\x00y", None))
+            elif isinstance(kind, Boolean):
+                ok = _same(process, flag, (True, False))
+            else:  # no processor, or SQLite's float() for Float, the identity on float values
+                ok = process is None or (isinstance(kind, Float) and process is processors.to_float)
+            if not ok:
+                raise NotImplementedError(
+                    f"{dialect.name} binds {table.name}.{column.name} ({kind!r}) differently"
+                )
+
+
+def _same(
+    process: Callable[[Any], Any] | None, ours: Callable[[Any], Any], probes: tuple[Any, ...]
+) -> bool:
+    if process is None:
+        return False
+    return all((type(process(v)), process(v)) == (type(ours(v)), ours(v)) for v in probes)

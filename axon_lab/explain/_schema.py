@@ -38,6 +38,7 @@ __all__ = [
     "UTCDateTime",
     "acks",
     "fills",
+    "key_text",
     "llm_calls",
     "metadata",
     "runs",
@@ -73,6 +74,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         return stamp.astimezone(UTC)
 
 
+def key_text(value: str) -> str:
+    """``value`` as a :class:`KeyText` column stores it: NUL characters replaced by U+FFFD."""
+    if "\x00" not in value:  # the common case: nothing to replace
+        return value
+    return value.replace("\x00", "\ufffd")
+
+
 class KeyText(TypeDecorator[str]):
     r"""Text in an indexed column: NUL characters become U+FFFD.
 
@@ -86,9 +94,7 @@ class KeyText(TypeDecorator[str]):
 
     def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
         """Replace NUL characters."""
-        if value is None or "\x00" not in value:  # the common case: nothing to replace
-            return value
-        return value.replace("\x00", "\ufffd")
+        return None if value is None else key_text(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
         """Return the stored text unchanged."""

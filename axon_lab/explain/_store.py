@@ -114,7 +114,7 @@ class ExplainStore:
         # On SQLite, writers take the write lock up front (BEGIN IMMEDIATE) and so queue politely.
         self._writer = self._engine.execution_options(**{BEGIN_OPTION: "BEGIN IMMEDIATE"})
         self._closed = False
-        self._step_writer = StepWriter(self._engine.dialect)
+        self._step_writer = StepWriter(self._engine)
         try:
             with (
                 boundary(self._url, "create the explain store tables"),
@@ -142,6 +142,7 @@ class ExplainStore:
         """Close every pooled connection. The store cannot be used afterwards."""
         if not self._closed:
             self._closed = True
+            self._step_writer.close()
             self._engine.dispose()
 
     def __enter__(self) -> Self:
@@ -277,7 +278,7 @@ class ExplainStore:
         action = f"record step {step.step} of run {step.run_id!r}"
         with boundary(self._url, action):
             try:
-                self._step_writer.commit(self._engine, step, record_json)
+                self._step_writer.commit(step, record_json)
             except sa_exc.IntegrityError as err:
                 self._resolve_conflict(step, record_json, err)
 
