@@ -2,9 +2,9 @@
 
 Rules (in the spirit of vectorbt's ``generic/nb.py``):
 
-1. Functions ending in ``_nb`` are numba-compiled with ``cache=True``; arrays in, arrays out. They
-   never allocate 2-D temporaries and never raise on user data (inputs are validated in Python
-   before any kernel runs).
+1. Functions ending in ``_nb`` are numba-compiled and cached on disk (decorators in ``_jit``);
+   arrays in, arrays out. They never allocate 2-D temporaries and never raise on user data
+   (inputs are validated in Python before any kernel runs).
 2. Price arrays are 2-D float64 ``(bars, columns)``; a price array with one column is broadcast to
    every column. Outputs are written into arrays the caller allocates.
 3. All per-column simulation state lives in one float64 array ``state`` of shape
@@ -13,10 +13,17 @@ Rules (in the spirit of vectorbt's ``generic/nb.py``):
    ``[k, n)`` gives exactly the fills of one call over ``[0, n)``. This is the stepper a
    simulated trading backend uses between decision points.
 4. Scalar settings travel in a 1-D float64 ``params`` array (layout: the ``P_*`` constants).
-5. Small helpers are ``inline="always"`` (a call between compiled functions costs ~0.2 us per
-   event); rare, large handlers are compiled once and called. numba's on-disk cache only checks
-   the calling function's own file: after editing an inlined helper in ``_stats.py`` or
-   ``_trades.py``, delete ``axon_lab/backtest/__pycache__/*.nb[ci]``.
+5. Compile time counts: a fresh process with an empty cache compiles every function a call reaches,
+   and numba compiles a whole call graph up front. Nothing compiles at import, and each entry point
+   reaches only what it needs (``run`` compiles neither the sweep nor the stats kernels). Python
+   calls ``kernel`` functions only; helpers that only compiled code calls have no Python entry
+   point (see ``_jit``). Small hot-path helpers are ``inline_helper``: LLVM inlines them (numba's
+   own ``inline="always"`` inlines numba IR and re-types the helper at every call site: it made the
+   first ``run`` seconds slower); rare, large handlers are ``helper``, compiled once and called.
+   Pass typed constants (``int(np.int64(0))``), not literals, to compiled functions: numba compiles
+   a separate specialisation for each literal argument. numba's on-disk cache only checks the
+   calling function's own file: after editing a helper in ``_stats.py`` or ``_trades.py``, delete
+   ``axon_lab/backtest/__pycache__/*.nb[ci]``.
 
 The fill model, bar by bar for each column:
 
@@ -43,9 +50,9 @@ Sizes are rounded down to a multiple of ``lot_size`` when it is positive.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
-from axon_lab.backtest._stats import load_stats_nb, stats_step_nb, store_stats_nb
+from axon_lab.backtest._jit import helper, inline_helper, kernel
+from axon_lab.backtest._stats import NO_STATS, load_stats_nb, stats_step_nb, store_stats_nb
 
 # ----------------------------------------------------------------------------- state layout
 S_CASH = 0
@@ -110,7 +117,7 @@ def init_state(n_cols: int, init_cash: float) -> np.ndarray:
     return state
 
 
-@njit(cache=True, error_model="numpy")
+@kernel
 def init_state_nb(n_cols: int, init_cash: float) -> np.ndarray:
     """Return a fresh ``(n_cols, N_STATE)`` state: all cash, flat, no working order."""
     state = np.full((n_cols, N_STATE), np.nan)
@@ -124,15 +131,7 @@ def init_state_nb(n_cols: int, init_cash: float) -> np.ndarray:
     return state
 
 
-@njit(cache=True, error_model="numpy", inline="always")
-def _round_lot_nb(size: float, lot: float) -> float:
-    if lot <= 0.0:
-        return size
-    steps: float = np.floor(size / lot + 1e-9)
-    return steps * lot
-
-
-@njit(cache=True, error_model="numpy", inline="always")
+@inline_helper
 def fill_nb(
     st: np.ndarray, size: float, price: float, slip_on: bool, params: np.ndarray
 ) -> tuple[float, float, float]:
@@ -157,7 +156,7 @@ def fill_nb(
         capped = size >= max_size
         fsize = max_size if capped else size
         if lot > 0.0:
-            fsize = _round_lot_nb(fsize, lot)
+            fsize = np.floor(fsize / lot + 1e-9) * lot  # round down to a multiple of lot
             if fsize * adj * (1.0 + fees) + fixed > spendable:
                 fsize -= lot
             capped = False
@@ -178,7 +177,7 @@ def fill_nb(
             return 0.0, adj, 0.0
         fsize = min(-size, max_sell)
         if lot > 0.0 and fsize != pos:
-            fsize = min(_round_lot_nb(fsize, lot), max_sell)
+            fsize = min(np.floor(fsize / lot + 1e-9) * lot, max_sell)
         if fsize <= 0.0:
             return 0.0, adj, 0.0
         value = fsize * adj
@@ -192,7 +191,7 @@ def fill_nb(
     return 0.0, price, 0.0
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@inline_helper
 def target_delta_nb(
     st: np.ndarray, frac: float, price: float, kind: int, allow_short: bool
 ) -> float:
@@ -217,7 +216,7 @@ def target_delta_nb(
     return delta
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@inline_helper
 def _record_nb(
     records: np.ndarray, n: int, c: int, i: int, size: float, price: float, fee: float, kind: int
 ) -> int:
@@ -230,19 +229,7 @@ def _record_nb(
     return n + 1
 
 
-@njit(cache=True, error_model="numpy", inline="always")
-def _after_fill_nb(st: np.ndarray, pos_before: float, sl: float, tp: float, i: int) -> None:
-    pos = st[S_POS]
-    if pos == 0.0 or (pos > 0.0) != (pos_before > 0.0) or pos_before == 0.0:
-        st[S_POS_SL] = np.nan
-        st[S_POS_TP] = np.nan
-    if pos != 0.0 and (not np.isnan(sl) or not np.isnan(tp)):
-        st[S_POS_SL] = sl
-        st[S_POS_TP] = tp
-        st[S_SLTP_FROM] = i + 1
-
-
-@njit(cache=True, error_model="numpy", inline="always")
+@inline_helper
 def _fill_working_nb(
     st: np.ndarray,
     c: int,
@@ -296,11 +283,20 @@ def _fill_working_nb(
     filled, xp, fee = fill_nb(st, size, price, kind != K_LIMIT, params)
     if filled == 0.0:
         return n
-    _after_fill_nb(st, pos_before, sl, tp, i)
+    # the position's stop-loss / take-profit: cleared when it closes or flips, replaced by the
+    # filled order's own (checked from the next bar)
+    pos = st[S_POS]
+    if pos == 0.0 or (pos > 0.0) != (pos_before > 0.0) or pos_before == 0.0:
+        st[S_POS_SL] = np.nan
+        st[S_POS_TP] = np.nan
+    if pos != 0.0 and (not np.isnan(sl) or not np.isnan(tp)):
+        st[S_POS_SL] = sl
+        st[S_POS_TP] = tp
+        st[S_SLTP_FROM] = i + 1
     return _record_nb(records, n, c, i, filled, xp, fee, fkind)
 
 
-@njit(cache=True, error_model="numpy")
+@helper
 def _check_sltp_nb(
     st: np.ndarray,
     c: int,
@@ -350,7 +346,7 @@ def _check_sltp_nb(
     return _record_nb(records, n, c, i, filled, xp, fee, fkind)
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@inline_helper
 def _submit_nb(
     st: np.ndarray, kind: int, size: float, price: float, sl: float, tp: float, i: int
 ) -> None:
@@ -365,7 +361,7 @@ def _submit_nb(
     st[S_FROM] = i + 1
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@inline_helper
 def _sltp_from_nb(st: np.ndarray) -> float:
     """First bar the position's stop-loss / take-profit are checked on (inf if none)."""
     armed = st[S_POS] != 0.0 and not (np.isnan(st[S_POS_SL]) and np.isnan(st[S_POS_TP]))
@@ -373,7 +369,7 @@ def _sltp_from_nb(st: np.ndarray) -> float:
     return first if armed else np.inf
 
 
-@njit(cache=True, error_model="numpy")
+@helper
 def _fill_at_close_nb(
     st: np.ndarray, c: int, i: int, cl: float, params: np.ndarray, records: np.ndarray, n: int
 ) -> int:
@@ -385,7 +381,7 @@ def _fill_at_close_nb(
     return n
 
 
-@njit(cache=True, error_model="numpy")
+@kernel
 def submit_orders_nb(
     state: np.ndarray,
     c: int,
@@ -416,11 +412,11 @@ def submit_orders_nb(
         kind = K_MARKET if ot == OT_MARKET else (K_LIMIT if ot == OT_LIMIT else K_STOP)
         _submit_nb(st, kind, sizes[j], prices[j], sls[j], tps[j], i)
     if params[P_CLOSE] > 0.0:
-        return _fill_at_close_nb(st, c, i, close_i, params, records, 0)
+        return _fill_at_close_nb(st, c, i, close_i, params, records, int(np.int64(0)))
     return 0
 
 
-@njit(cache=True, error_model="numpy")
+@kernel
 def fill_range_nb(
     open_: np.ndarray,
     high: np.ndarray,
@@ -479,7 +475,7 @@ def fill_range_nb(
     write = equity_out.shape[0] > 0
     fold = acc.shape[0] > 0
     close_exec = params[P_CLOSE] > 0.0
-    n = 0
+    n = int(np.int64(0))  # typed, not the literal 0 (rule 5)
     k0 = 0
     for c in range(n_cols):
         st = state[c]
@@ -496,7 +492,7 @@ def fill_range_nb(
         sltp = _sltp_from_nb(st)
         cash = st[S_CASH]
         pos = st[S_POS]
-        a = load_stats_nb(acc[c] if fold else np.zeros(10))
+        a = load_stats_nb(acc[c]) if fold else NO_STATS
         for i in range(start, stop):
             cl = close[i, pc]
             t = target[i, tc] if has_target else np.nan

@@ -34,8 +34,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from numba import njit
 
+from axon_lab.backtest._jit import inline_helper, kernel
 from axon_lab.errors import ConfigError
 
 # accumulator layout
@@ -81,7 +81,7 @@ STATS_KEYS: tuple[str, ...] = (
 """The keys of :meth:`BacktestResult.stats`, in order (pinned by a test)."""
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@kernel
 def init_acc_nb(acc: np.ndarray, init_cash: float) -> None:
     """Reset accumulator row ``acc`` for a run starting with ``init_cash``."""
     acc[:] = 0.0
@@ -94,8 +94,11 @@ def init_acc_nb(acc: np.ndarray, init_cash: float) -> None:
 StatsTuple = tuple[float, float, float, float, float, float, float, float, float, float]
 """The per-bar part of an accumulator, ``acc[:10]``, as a tuple a kernel keeps in registers."""
 
+NO_STATS: StatsTuple = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+"""Placeholder for kernels that fold no stats (a compiled-in constant: no ``np.zeros`` call)."""
 
-@njit(cache=True, error_model="numpy", inline="always")
+
+@inline_helper
 def stats_step_nb(a: StatsTuple, i: int, equity: float, pos: float) -> StatsTuple:
     """Fold bar ``i`` (its closing equity and position) into the tuple ``a`` (= ``acc[:10]``)."""
     n, s1, s2, down2, prev, peak, maxdd, peak_bar, maxdur, expo = a
@@ -116,27 +119,37 @@ def stats_step_nb(a: StatsTuple, i: int, equity: float, pos: float) -> StatsTupl
     return (n, s1, s2, down2, equity, peak, maxdd, peak_bar, maxdur, expo)
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@inline_helper
 def load_stats_nb(acc: np.ndarray) -> StatsTuple:
     """Return ``acc[:10]`` as a tuple."""
     return (acc[0], acc[1], acc[2], acc[3], acc[4], acc[5], acc[6], acc[7], acc[8], acc[9])
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@inline_helper
 def store_stats_nb(acc: np.ndarray, a: StatsTuple) -> None:
     """Write tuple ``a`` back to ``acc[:10]`` and the final equity."""
-    for j in range(10):
-        acc[j] = a[j]
-    acc[A_FINAL] = a[A_PREV]
+    # unpacked, not looped: indexing a tuple with a loop variable compiles much slower
+    n, s1, s2, down2, prev, peak, maxdd, peak_bar, maxdur, expo = a
+    acc[A_N] = n
+    acc[A_SUM] = s1
+    acc[A_SUMSQ] = s2
+    acc[A_DOWN2] = down2
+    acc[A_PREV] = prev
+    acc[A_PEAK] = peak
+    acc[A_MAXDD] = maxdd
+    acc[A_PEAK_BAR] = peak_bar
+    acc[A_MAXDD_DUR] = maxdur
+    acc[A_EXPO] = expo
+    acc[A_FINAL] = prev
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@inline_helper
 def stats_update_nb(acc: np.ndarray, i: int, equity: float, pos: float) -> None:
     """Fold bar ``i`` (its closing equity and position) into ``acc``."""
     store_stats_nb(acc, stats_step_nb(load_stats_nb(acc), i, equity, pos))
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@inline_helper
 def trade_stats_update_nb(acc: np.ndarray, pnl: float) -> None:
     """Fold one closed trade's PnL into ``acc``."""
     acc[A_NTR] += 1.0
@@ -148,7 +161,7 @@ def trade_stats_update_nb(acc: np.ndarray, pnl: float) -> None:
     acc[A_SUMPNL] += pnl
 
 
-@njit(cache=True, error_model="numpy")
+@kernel
 def equity_stats_nb(
     equity: np.ndarray, pos: np.ndarray, init_cash: float, acc: np.ndarray, col: int
 ) -> None:

@@ -18,12 +18,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from numba import njit, prange
+from numba import prange
 
 from axon_lab.backtest import _kernels as k
 from axon_lab.backtest import _stats as s
 from axon_lab.backtest import _trades as t
 from axon_lab.backtest._inputs import check_choice, check_prices, check_settings, check_signals
+from axon_lab.backtest._jit import kernel, parallel_kernel
 from axon_lab.backtest._result import simulate
 from axon_lab.errors import ConfigError
 
@@ -32,7 +33,7 @@ __all__ = ["sma_cross_signals", "sweep"]
 Strategy = Callable[..., tuple[Any, Any]]
 
 
-@njit(cache=True, error_model="numpy")
+@kernel
 def sma_cross_signals_nb(
     cs: np.ndarray, fast: int, slow: int, entries: np.ndarray, exits: np.ndarray
 ) -> None:
@@ -94,7 +95,7 @@ def sma_cross_signals(close: Any, fast: int, slow: int) -> tuple[np.ndarray, np.
     return ent, ext
 
 
-@njit(cache=True, error_model="numpy", parallel=True)
+@parallel_kernel
 def sma_cross_sweep_nb(
     open_: np.ndarray,
     high: np.ndarray,
@@ -115,8 +116,11 @@ def sma_cross_sweep_nb(
     """
     n = close.shape[0]
     close_exec = params[k.P_CLOSE] > 0.0
+    # typed constants, not literals: a literal argument compiles a helper again (_kernels rule 5)
+    col = int(np.int64(0))
+    signal = int(np.int64(k.K_SIGNAL))
     for j in prange(fast.shape[0]):
-        st = k.init_state_nb(1, init_cash)[0]
+        st = k.init_state_nb(int(np.int64(1)), init_cash)[0]
         ts = np.zeros(t.N_TSTATE)
         trec = np.empty(t.N_TREC)
         rec = np.empty((4, k.N_REC))
@@ -135,10 +139,10 @@ def sma_cross_sweep_nb(
         cash = init_cash
         pos = 0.0
         for i in range(n):
-            m = 0
+            m = int(np.int64(0))
             touched = False
             if active <= i:
-                m = k._fill_working_nb(st, 0, i, open_[i], high[i], low[i], params, rec, m)
+                m = k._fill_working_nb(st, col, i, open_[i], high[i], low[i], params, rec, m)
                 touched = True
             if i >= w0 - 1:
                 f = (cs[i + 1] - cs[i + 1 - fw]) * inv_f
@@ -150,9 +154,9 @@ def sma_cross_sweep_nb(
                     elif f < sl and pf >= ps:
                         sig = short_value
                     if not np.isnan(sig):
-                        k._submit_nb(st, k.K_SIGNAL, sig, np.nan, np.nan, np.nan, i)
+                        k._submit_nb(st, signal, sig, np.nan, np.nan, np.nan, i)
                         if close_exec:
-                            m = k._fill_at_close_nb(st, 0, i, close[i], params, rec, m)
+                            m = k._fill_at_close_nb(st, col, i, close[i], params, rec, m)
                         touched = True
                 pf = f
                 ps = sl

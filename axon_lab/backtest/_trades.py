@@ -14,7 +14,8 @@ trade statistics equal a run's.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from axon_lab.backtest._jit import helper, kernel
 
 # trade state layout (one float64 row per column)
 T_POS = 0
@@ -44,13 +45,13 @@ TR_IS_OPEN = 10
 N_TREC = 11
 
 
-@njit(cache=True, error_model="numpy")
+@kernel
 def new_trade_state_nb() -> np.ndarray:
     """Return a flat trade state row."""
     return np.zeros(N_TSTATE)
 
 
-@njit(cache=True, error_model="numpy")
+@helper
 def _open_nb(ts: np.ndarray, bar: int, size: float, price: float, fee: float) -> None:
     ts[T_POS] = size
     ts[T_AVG] = price
@@ -64,7 +65,7 @@ def _open_nb(ts: np.ndarray, bar: int, size: float, price: float, fee: float) ->
     ts[T_ENTRY_QTY] = abs(size)
 
 
-@njit(cache=True, error_model="numpy")
+@helper
 def trade_update_nb(
     ts: np.ndarray, bar: int, size: float, price: float, fee: float, out: np.ndarray
 ) -> bool:
@@ -96,7 +97,7 @@ def trade_update_nb(
     if abs(size) < abs(pos):
         ts[T_POS] = new_pos
         return False
-    _write_trade_nb(ts, bar, False, price, out)
+    _write_trade_nb(ts, bar, bool(np.bool_(False)), price, out)
     ts[T_POS] = 0.0
     rest = abs(size) - qty
     if rest > 0.0:
@@ -104,8 +105,10 @@ def trade_update_nb(
     return True
 
 
-@njit(cache=True, error_model="numpy")
+@helper
 def _write_trade_nb(ts: np.ndarray, bar: int, is_open: bool, last: float, out: np.ndarray) -> None:
+    # Callers pass typed values (``bool(np.bool_(True))``), not literals: numba would compile a
+    # separate specialisation for each literal argument.
     direction = 1.0 if ts[T_POS] > 0.0 else -1.0
     fees = ts[T_ENTRY_FEES] + ts[T_EXIT_FEES]
     realized = ts[T_REALIZED]
@@ -129,7 +132,7 @@ def _write_trade_nb(ts: np.ndarray, bar: int, is_open: bool, last: float, out: n
     out[TR_IS_OPEN] = 1.0 if is_open else 0.0
 
 
-@njit(cache=True, error_model="numpy")
+@kernel
 def trades_from_orders_nb(
     rec_col: np.ndarray,
     rec_bar: np.ndarray,
@@ -156,7 +159,7 @@ def trades_from_orders_nb(
             m += 1
         last_of_col = k == n - 1 or rec_col[k + 1] != rec_col[k]
         if last_of_col and ts[T_POS] != 0.0:
-            _write_trade_nb(ts, -1, True, last_close[c], out[m])
+            _write_trade_nb(ts, int(np.int64(-1)), bool(np.bool_(True)), last_close[c], out[m])
             out[m, TR_COL] = c
             m += 1
     return out[:m]
