@@ -10,15 +10,25 @@ from axon_lab.records import OrderRequest, OrderType, Side
 
 from .order_state import ManagedOrder
 
-__all__ = ["exit_request", "ns", "ts", "unfilled_reason"]
+__all__ = ["MAX_NS", "MIN_NS", "exit_request", "ns", "ts", "unfilled_reason"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
 
+MIN_NS = int(pd.Timestamp.min.value)
+"""The earliest int64 nanosecond time a Timestamp holds (NaT is one below)."""
+MAX_NS = int(pd.Timestamp.max.value)
+"""The latest int64 nanosecond time a Timestamp holds."""
+
+
 def ts(nanos: int) -> datetime:
     """A UTC datetime from int64 nanoseconds."""
-    return pd.Timestamp(nanos, tz="UTC").to_pydatetime()
+    if nanos % 1_000 == 0 and MIN_NS <= nanos <= MAX_NS:
+        # whole microseconds: exact integer arithmetic gives the very datetime pandas would
+        # (tzinfo datetime.UTC), without building a Timestamp
+        return _EPOCH + timedelta(microseconds=nanos // 1_000)
+    return pd.Timestamp(nanos, tz="UTC").to_pydatetime()  # warns about dropped nanoseconds
 
 
 def ns(moment: datetime) -> int:

@@ -29,6 +29,7 @@ from axon_lab.records import (
     Side,
 )
 
+from . import _trusted
 from .ledger import Ledger
 from .order_state import TERMINAL_STATES, ManagedOrder, check_transition
 
@@ -66,6 +67,8 @@ class BaseTradingBackend(ABC):
         if not (math.isfinite(fee_rate) and 0 <= fee_rate < 1):
             raise ConfigError(f"fee_rate must be in [0, 1), got {fee_rate!r}")
         self._marks = {str(sym): _check_price(sym, p) for sym, p in prices.items()}
+        self._marks_version = 0  # bumped by every write to _marks (through _set_mark)
+        self._symbols = frozenset(self._marks)
         self._clock: Clock = clock if clock is not None else WallClock()
         self._ledger = Ledger(cash)
         self._fee_rate = float(fee_rate)
@@ -76,6 +79,10 @@ class BaseTradingBackend(ABC):
         self._live: dict[str, ManagedOrder] = {}
         self._triggered: set[str] = set()
         self._fill_seq = 0
+        # the last snapshot and what it was built from: (clock time, ledger version, marks
+        # version); reused until one of them moves
+        self._snapshot: PortfolioSnapshot | None = None
+        self._snapshot_key: tuple[object, int, int] | None = None
 
     # ------------------------------------------------------------------ the one hook
 
@@ -93,7 +100,12 @@ class BaseTradingBackend(ABC):
     @property
     def symbols(self) -> frozenset[str]:
         """The symbols this backend trades."""
-        return frozenset(self._marks)
+        return self._symbols  # the keys of _marks, which never gain or lose a symbol
+
+    def _set_mark(self, symbol: str, price: float) -> None:
+        """Write ``symbol``'s mark (every write to ``_marks`` goes through here)."""
+        self._marks[symbol] = price
+        self._marks_version += 1
 
     # ------------------------------------------------------------------ market
 
@@ -107,7 +119,7 @@ class BaseTradingBackend(ABC):
             ConfigError: If the symbol is not traded or the price is not finite and positive.
         """
         self._require_symbol(symbol)
-        self._marks[symbol] = _check_price(symbol, price)
+        self._set_mark(symbol, _check_price(symbol, price))
         fills: list[Fill] = []
         for order in self._live_orders():
             if order.is_open and order.request.symbol == symbol:
@@ -120,6 +132,9 @@ class BaseTradingBackend(ABC):
         Raises:
             BackendError: If the symbol is not traded here.
         """
+        return self._last_price(symbol)
+
+    def _last_price(self, symbol: str) -> float:
         try:
             return self._marks[symbol]
         except KeyError:
@@ -215,6 +230,9 @@ class BaseTradingBackend(ABC):
 
     async def open_orders(self, symbol: str | None = None) -> tuple[OrderAck, ...]:
         """Acks of resting orders, oldest first."""
+        return self._open_orders(symbol)
+
+    def _open_orders(self, symbol: str | None) -> tuple[OrderAck, ...]:
         return tuple(
             o.to_ack()
             for o in self._live_orders()
@@ -223,6 +241,9 @@ class BaseTradingBackend(ABC):
 
     async def fills(self, order_id: str | None = None) -> tuple[Fill, ...]:
         """Fills in execution order, optionally for one order (by order or client id)."""
+        return self._fills(order_id)
+
+    def _fills(self, order_id: str | None) -> tuple[Fill, ...]:
         if order_id is None:
             return tuple(self._ledger.fills)
         oid = self._lookup(order_id).order_id
@@ -230,7 +251,23 @@ class BaseTradingBackend(ABC):
 
     async def query_portfolio(self) -> PortfolioSnapshot:
         """Cash, positions marked to the last prices, and equity."""
-        return self._ledger.snapshot(self._clock.now(), self._marks.__getitem__)
+        return self._portfolio()
+
+    def _portfolio(self) -> PortfolioSnapshot:
+        """The snapshot now; the previous one while clock, ledger and marks are unchanged.
+
+        Snapshots are immutable records, so handing the same one out again is safe; any fill,
+        cash, PnL, fee or mark change (their version counters) or a new clock reading (the
+        snapshot's timestamp) builds a new one.
+        """
+        now = self._clock.now()
+        key = (now, self._ledger.version, self._marks_version)
+        snap = self._snapshot
+        if snap is not None and key == self._snapshot_key:
+            return snap
+        snap = self._ledger.snapshot(now, self._marks.__getitem__)
+        self._snapshot, self._snapshot_key = snap, key
+        return snap
 
     # ------------------------------------------------------------------ internals
 
@@ -313,7 +350,7 @@ class BaseTradingBackend(ABC):
         now = self._clock.now()
         order.record_fill(quantity, price, at=now)  # raises before anything is booked
         self._fill_seq += 1
-        fill = Fill(
+        fill = _trusted.fill(  # validated unless every value is plainly valid
             fill_id=f"{order.order_id}-fill-{self._fill_seq}",
             order_id=order.order_id,
             symbol=order.request.symbol,

@@ -26,13 +26,24 @@ from datetime import datetime
 from axon_lab.errors import ConfigError
 from axon_lab.records import Fill, PortfolioSnapshot, Position, Side
 
+from ._trusted import portfolio, position
+
 __all__ = ["Ledger"]
 
 _FLAT_TOLERANCE = 1e-12
 
 
+def _same(a: float, b: float) -> bool:
+    # equal and with the same sign (0.0 vs -0.0 is a change); a NaN never equals anything
+    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+
+
 class Ledger:
     """Running cash, positions, realised PnL and fees.
+
+    :attr:`version` counts the changes to any of them (every fill, every cash, PnL or fee
+    assignment that changes the value), so a reader can cache what it derives from the ledger
+    until the version moves.
 
     Args:
         cash: Starting cash; must be finite.
@@ -41,13 +52,47 @@ class Ledger:
     def __init__(self, cash: float) -> None:
         if not math.isfinite(cash):
             raise ConfigError(f"cash must be finite, got {cash!r}")
-        self.cash = float(cash)
-        self.realized_pnl = 0.0
-        self.fees_paid = 0.0
+        self.version = 0
+        self._cash = float(cash)
+        self._realized = 0.0
+        self._fees = 0.0
         self._qty: dict[str, float] = {}
         self._avg: dict[str, float] = {}
         self.fills: list[Fill] = []
         self._by_order: dict[str, list[Fill]] = {}
+
+    @property
+    def cash(self) -> float:
+        """The cash balance."""
+        return self._cash
+
+    @cash.setter
+    def cash(self, value: float) -> None:
+        if not _same(value, self._cash):
+            self.version += 1
+        self._cash = value
+
+    @property
+    def realized_pnl(self) -> float:
+        """Realised profit and loss so far."""
+        return self._realized
+
+    @realized_pnl.setter
+    def realized_pnl(self, value: float) -> None:
+        if not _same(value, self._realized):
+            self.version += 1
+        self._realized = value
+
+    @property
+    def fees_paid(self) -> float:
+        """Fees paid so far."""
+        return self._fees
+
+    @fees_paid.setter
+    def fees_paid(self, value: float) -> None:
+        if not _same(value, self._fees):
+            self.version += 1
+        self._fees = value
 
     def fills_of(self, order_id: str) -> tuple[Fill, ...]:
         """The fills of one order, in execution order (indexed; no scan of the history)."""
@@ -69,7 +114,7 @@ class Ledger:
         else:
             closed = min(abs(old), abs(signed))
             direction = 1.0 if old > 0 else -1.0
-            self.realized_pnl += closed * (fill.price - avg) * direction
+            self._realized += closed * (fill.price - avg) * direction
             if abs(signed) > abs(old):  # flipped through flat: the rest opens at the fill price
                 self._avg[fill.symbol] = fill.price
         if abs(new) <= _FLAT_TOLERANCE * max(abs(old), abs(signed), 1.0):
@@ -77,21 +122,27 @@ class Ledger:
             self._avg.pop(fill.symbol, None)
         else:
             self._qty[fill.symbol] = new
-        self.cash -= signed * fill.price + fill.fee
-        self.fees_paid += fill.fee
+        self._cash -= signed * fill.price + fill.fee
+        self._fees += fill.fee
         self.fills.append(fill)
         self._by_order.setdefault(fill.order_id, []).append(fill)
+        self.version += 1
 
     def snapshot(self, timestamp: datetime, mark: Callable[[str], float]) -> PortfolioSnapshot:
-        """A :class:`~axon_lab.records.PortfolioSnapshot` with positions marked by ``mark``."""
-        positions = {
-            sym: Position(symbol=sym, quantity=qty, avg_price=self._avg[sym], mark_price=mark(sym))
+        """A :class:`~axon_lab.records.PortfolioSnapshot` with positions marked by ``mark``.
+
+        Equal to ``PortfolioSnapshot.build(...)`` over validated positions; values that are
+        plainly valid (finite floats, a known symbol, a UTC datetime) skip the re-validation, and
+        anything else is validated as before (a NaN mark still raises RecordError).
+        """
+        positions: dict[str, Position] = {
+            sym: position(sym, qty, self._avg[sym], mark(sym))
             for sym, qty in sorted(self._qty.items())
         }
-        return PortfolioSnapshot.build(
+        return portfolio(
             timestamp=timestamp,
-            cash=self.cash,
+            cash=self._cash,
             positions=positions,
-            realized_pnl=self.realized_pnl,
-            fees_paid=self.fees_paid,
+            realized_pnl=self._realized,
+            fees_paid=self._fees,
         )

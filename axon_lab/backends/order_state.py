@@ -39,6 +39,8 @@ from datetime import datetime
 from axon_lab.errors import OrderStateError
 from axon_lab.records import OrderAck, OrderRequest, OrderStatus
 
+from . import _trusted
+
 __all__ = [
     "OPEN_STATES",
     "ORDER_TRANSITIONS",
@@ -67,6 +69,9 @@ OPEN_STATES = frozenset({S.ACCEPTED, S.PARTIALLY_FILLED})
 TERMINAL_STATES = frozenset(s for s, nxt in ORDER_TRANSITIONS.items() if not nxt)
 """States an order never leaves."""
 
+_NEW, _FILLED, _PARTIALLY_FILLED = S.NEW, S.FILLED, S.PARTIALLY_FILLED
+_NO_MOVES: frozenset[OrderStatus] = frozenset()
+
 
 def check_transition(
     order_id: str, client_order_id: str, src: OrderStatus, dst: OrderStatus
@@ -76,7 +81,7 @@ def check_transition(
     Raises:
         OrderStateError: If the transition is not allowed.
     """
-    allowed = ORDER_TRANSITIONS.get(src, frozenset())
+    allowed = ORDER_TRANSITIONS.get(src, _NO_MOVES)
     if dst not in allowed:
         names = ", ".join(sorted(s.value for s in allowed)) or "nothing (terminal state)"
         raise OrderStateError(
@@ -106,12 +111,12 @@ class ManagedOrder:
     def __init__(self, order_id: str, request: OrderRequest, *, created_at: datetime) -> None:
         self.order_id = order_id
         self.request = request
-        self.status = OrderStatus.NEW
+        self.status = _NEW
         self.filled_quantity = 0.0
         self._fill_notional = 0.0
         self.message = ""
         self.updated_at = created_at
-        self.history: list[OrderEvent] = [OrderEvent(timestamp=created_at, status=S.NEW)]
+        self.history: list[OrderEvent] = [OrderEvent(timestamp=created_at, status=_NEW)]
 
     @property
     def remaining(self) -> float:
@@ -160,7 +165,7 @@ class ManagedOrder:
             )
         filled = self.filled_quantity + quantity
         done = math.isclose(filled, self.request.quantity, rel_tol=1e-12)
-        target = S.FILLED if done else S.PARTIALLY_FILLED
+        target = _FILLED if done else _PARTIALLY_FILLED
         check_transition(self.order_id, self.request.client_order_id, self.status, target)
         self.filled_quantity = self.request.quantity if done else filled
         self._fill_notional += quantity * price
@@ -169,7 +174,7 @@ class ManagedOrder:
     def to_ack(self) -> OrderAck:
         """The order's current state as an :class:`~axon_lab.records.OrderAck`."""
         req = self.request
-        return OrderAck(
+        return _trusted.ack(  # validated unless every value is plainly valid
             order_id=self.order_id,
             client_order_id=req.client_order_id,
             symbol=req.symbol,

@@ -55,6 +55,7 @@ Examples:
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from datetime import datetime
 
@@ -77,8 +78,9 @@ from axon_lab.records import (
     TimeInForce,
 )
 
+from . import _trusted
 from ._sim_bars import SimData, parse_bars
-from ._sim_orders import exit_request, ns, ts, unfilled_reason
+from ._sim_orders import MAX_NS, MIN_NS, exit_request, ns, ts, unfilled_reason
 from .base import BaseTradingBackend
 from .order_state import ManagedOrder, check_transition
 
@@ -90,6 +92,15 @@ _FILL_RANGE: Callable[..., int] = fill_range_nb  # typed view of the numba dispa
 _SUBMIT: Callable[..., int] = submit_orders_nb
 _OT = {OrderType.MARKET: k.OT_MARKET, OrderType.LIMIT: k.OT_LIMIT, OrderType.STOP: k.OT_STOP}
 _NAN = math.nan
+_R_COL, _R_BAR, _R_KIND, _R_SIZE, _R_PRICE, _R_FEE = (
+    k.R_COL, k.R_BAR, k.R_KIND, k.R_SIZE, k.R_PRICE, k.R_FEE
+)  # fmt: skip
+_EXITS = (k.F_STOP_LOSS, k.F_TAKE_PROFIT)
+_S_CASH, _S_KIND = k.S_CASH, k.S_KIND
+# enum members as module constants (a class-attribute read of a member costs a lookup each time)
+_MARKET, _STOP, _GTC = OrderType.MARKET, OrderType.STOP, TimeInForce.GTC
+_ACCEPTED, _REJECTED, _CANCELLED = OrderStatus.ACCEPTED, OrderStatus.REJECTED, OrderStatus.CANCELLED
+_BUY, _SELL = Side.BUY, Side.SELL
 
 
 class SimTradingBackend(BaseTradingBackend):
@@ -153,6 +164,9 @@ class SimTradingBackend(BaseTradingBackend):
         self._direction = direction
         self._streaming = bool(streaming)
         self._bars = parse_bars(data, timeframe)
+        self._opens: list[int] = []  # the bars' open times as Python ints (see _index_bars)
+        self._closes: list[list[float]] = []  # per symbol, the closes as Python floats
+        self._index_bars()
         self._tf_ns = self._bars.timeframe.nanos
         self._col = {sym: c for c, sym in enumerate(self._bars.symbols)}
         if clock is None:
@@ -162,11 +176,23 @@ class SimTradingBackend(BaseTradingBackend):
         super().__init__(first, cash=cash, clock=clock, id_prefix="sim")
         n_cols = len(self._bars.symbols)
         self._state = init_state_nb(n_cols, float(cash))
+        # per column, views of its state row (1-D) and of the row as a (1, N_STATE) block
+        self._rows = [self._state[c] for c in range(n_cols)]
+        self._blocks = [self._state[c : c + 1] for c in range(n_cols)]
         self._cash = float(cash)
         self._done = 0  # bars [0, done) have been stepped
         self._working: list[ManagedOrder | None] = [None] * n_cols
         self._entry: list[ManagedOrder | None] = [None] * n_cols  # attached SL/TP's entry
         self._pending: list[tuple[int, ManagedOrder]] = []  # (decision time ns, order)
+        # the clock reading of the last completed _sync: until the clock moves (or bars are
+        # appended) a sync has nothing to do
+        self._synced_at: datetime | None = None
+        self._ns_at: datetime | None = None  # _now_ns's memo: this clock reading is _ns
+        self._ns = 0
+        # reused one-order inputs of the submit kernel (it only reads them) and its output
+        self._sub_type = np.empty(1, dtype=np.int64)
+        self._sub_vals = [np.empty(1) for _ in range(4)]  # size, level, stop-loss, take-profit
+        self._sub_records = np.empty((2, k.N_REC))
         self._sync()
 
     # ------------------------------------------------------------------ properties
@@ -257,6 +283,8 @@ class SimTradingBackend(BaseTradingBackend):
             DataError: If the bars are invalid, for other symbols, or not newer than the last.
         """
         self._bars = self._bars.extend(parse_bars(data, self._bars.timeframe))
+        self._index_bars()
+        self._synced_at = None  # more bars: orders waiting for a next bar may now be due
         self._flush(self._done)
 
     def set_price(self, symbol: str, price: float) -> tuple[Fill, ...]:
@@ -282,14 +310,14 @@ class SimTradingBackend(BaseTradingBackend):
         now = self._clock.now()
         reason = self._rejection_reason(order) or self._sim_reason(order, replacing=None)
         if reason:
-            managed.transition(OrderStatus.REJECTED, at=now, reason=reason)
+            managed.transition(_REJECTED, at=now, reason=reason)
             return managed.to_ack()
-        managed.transition(OrderStatus.ACCEPTED, at=now)
+        managed.transition(_ACCEPTED, at=now)
         old = self._working_order(self._col[order.symbol])
         if old is not None:
             self._withdraw(old)
             old.transition(
-                OrderStatus.CANCELLED,
+                _CANCELLED,
                 at=now,
                 reason=f"replaced by {managed.order_id}: the sim keeps one working order per "
                 "symbol (on_second_order='replace')",
@@ -363,17 +391,17 @@ class SimTradingBackend(BaseTradingBackend):
     async def open_orders(self, symbol: str | None = None) -> tuple[OrderAck, ...]:
         """Acks of working orders, oldest first."""
         self._sync()
-        return await super().open_orders(symbol)
+        return self._open_orders(symbol)
 
     async def fills(self, order_id: str | None = None) -> tuple[Fill, ...]:
         """Fills in execution order, optionally for one order (by order or client id)."""
         self._sync()
-        return await super().fills(order_id)
+        return self._fills(order_id)
 
     async def query_portfolio(self) -> PortfolioSnapshot:
         """Cash, positions marked to the last complete bar's close, and equity."""
         self._sync()
-        return await super().query_portfolio()
+        return self._portfolio()
 
     async def last_price(self, symbol: str) -> float:
         """The close of ``symbol``'s last complete bar.
@@ -382,15 +410,38 @@ class SimTradingBackend(BaseTradingBackend):
             BackendError: If the symbol is not traded here.
         """
         self._sync()
-        return await super().last_price(symbol)
+        return self._last_price(symbol)
 
     # ------------------------------------------------------------------ order checks
 
     def _fill_quantity(self, order: ManagedOrder, price: float) -> float:
         return 0.0  # the kernel decides every fill; prices are never matched here
 
+    def _index_bars(self) -> None:
+        """Python copies of the open times and closes, for the reads done on every call.
+
+        They hold exactly the arrays' values (``int``/``float`` of each element).
+        """
+        self._opens = self._bars.opens_ns.tolist()
+        self._closes = [o[3][:, 0].tolist() for o in self._bars.ohlc]
+        self._decided: tuple[int, int] | None = None  # (t_ns, its decision bar), last asked
+
+    def _now_ns(self) -> int:
+        """``ns(clock.now())``, remembered while the clock returns the same datetime."""
+        now = self._clock.now()
+        if now is not self._ns_at:
+            self._ns_at, self._ns = now, ns(now)
+        return self._ns
+
     def _decision_bar(self, t_ns: int) -> int:
         """The bar an order decided at ``t_ns`` belongs to: the last one opened before it."""
+        decided = self._decided
+        if decided is not None and decided[0] == t_ns:
+            return decided[1]
+        if MIN_NS <= t_ns <= MAX_NS:  # bisect on the Python ints: searchsorted's answer
+            bar = bisect_left(self._opens, t_ns) - 1
+            self._decided = (t_ns, bar)
+            return bar
         return int(np.searchsorted(self._bars.opens_ns, t_ns, side="left")) - 1
 
     def _sim_reason(self, order: OrderRequest, *, replacing: ManagedOrder | None) -> str:
@@ -398,22 +449,29 @@ class SimTradingBackend(BaseTradingBackend):
         if self._done == 0:
             first = ts(int(self._bars.opens_ns[0]) + self._tf_ns)
             return f"no bar is complete at {now} (the first completes at {first}); wait for it"
-        if order.order_type is OrderType.STOP and order.price is not None:
+        if order.order_type is _STOP and order.price is not None:
             return "stop-limit orders are not simulated; pass stop_price only (a stop order)"
-        if order.order_type is not OrderType.MARKET and order.time_in_force is not TimeInForce.GTC:
+        if order.order_type is not _MARKET and order.time_in_force is not _GTC:
             return (
                 f"time_in_force={order.time_in_force.value!r} is not simulated for "
                 f"{order.order_type.value} orders; use 'gtc' and cancel the order when done"
             )
-        fills_now = self._close_exec and order.order_type is OrderType.MARKET
-        if not self._streaming and not fills_now and self._decision_bar(ns(now)) + 1 >= self.n_bars:
+        fills_now = self._close_exec and order.order_type is _MARKET
+        n_bars = len(self._opens)
+        if (
+            not self._streaming
+            and not fills_now
+            and self._decision_bar(self._now_ns()) + 1 >= n_bars
+        ):
             return (
                 f"no bar after {now} to fill at: the data ends with the bar opened at "
                 f"{self.bar_time(-1)}. An order placed at the last bar can never fill; stop "
                 "one bar earlier (or pass streaming=True and append bars)."
             )
+        if self._on_second != "reject":
+            return ""
         old = self._working_order(self._col[order.symbol])
-        if self._on_second == "reject" and old is not None and old is not replacing:
+        if old is not None and old is not replacing:
             return (
                 f"order {old.order_id} is already working on {order.symbol}; the sim keeps one "
                 "working order per symbol: cancel or replace it first"
@@ -430,7 +488,7 @@ class SimTradingBackend(BaseTradingBackend):
         return current if current is not None and current.is_open else None
 
     def _enqueue(self, order: ManagedOrder) -> None:
-        self._pending.append((ns(self._clock.now()), order))
+        self._pending.append((self._now_ns(), order))
         self._flush(self._done)
 
     def _withdraw(self, order: ManagedOrder) -> None:
@@ -438,22 +496,40 @@ class SimTradingBackend(BaseTradingBackend):
         self._pending = [(t, o) for t, o in self._pending if o is not order]
         c = self._col[order.request.symbol]
         if self._working[c] is order:
-            self._state[c, k.S_KIND] = k.K_NONE  # what a zero-size market order does
+            self._rows[c][_S_KIND] = k.K_NONE  # what a zero-size market order does
             self._working[c] = None
 
     def _sync(self) -> None:
-        cut = ns(self._clock.now()) - self._tf_ns  # bars opened at or before this are complete
-        stop = int(np.searchsorted(self._bars.opens_ns, cut, side="right"))
+        now = self._clock.now()
+        if now == self._synced_at:
+            # Same clock reading as the last sync, same bars: the same bars are complete, and
+            # every pending order that was due then was submitted then (orders queued since
+            # were flushed by _enqueue against the same bars), so there is nothing to do.
+            return
+        cut = ns(now) - self._tf_ns  # bars opened at or before this are complete
+        if MIN_NS <= cut <= MAX_NS:
+            stop = bisect_right(self._opens, cut)  # searchsorted(..., side="right")
+        else:
+            stop = int(np.searchsorted(self._bars.opens_ns, cut, side="right"))
         if stop > self._done or self._pending:
             self._flush(max(stop, self._done))
+        self._synced_at = now
 
     def _flush(self, stop: int) -> None:
         """Step to bar ``stop``, submitting each pending order once its decision bar is done."""
-        while True:
+        n_bars = len(self._opens)
+        while self._pending:
+            if len(self._pending) == 1:  # the usual case: the one order just placed
+                t, order = self._pending[0]
+                j = self._decision_bar(t)
+                if not (j < stop and (j + 1 < n_bars or self._close_exec)):
+                    break
+                self._step(j + 1)
+                self._pending = []
+                self._submit(order, j)
+                continue
             due = [(self._decision_bar(t), o) for t, o in self._pending]
-            ready = [
-                (j, o) for j, o in due if j < stop and (j + 1 < self.n_bars or self._close_exec)
-            ]
+            ready = [(j, o) for j, o in due if j < stop and (j + 1 < n_bars or self._close_exec)]
             if not ready:
                 break
             j0 = min(j for j, _ in ready)
@@ -467,39 +543,45 @@ class SimTradingBackend(BaseTradingBackend):
     def _submit(self, order: ManagedOrder, bar: int) -> None:
         req = order.request
         c = self._col[req.symbol]
-        level = req.stop_price if req.order_type is OrderType.STOP else req.price
-        records = np.empty((2, k.N_REC))
-        self._state[c, k.S_CASH] = self._cash
+        level = req.stop_price if req.order_type is _STOP else req.price
+        records = self._sub_records
+        types = self._sub_type
+        size, levels, sls, tps = self._sub_vals
+        types[0] = _OT[req.order_type]
+        size[0] = req.signed_quantity
+        levels[0] = _NAN if level is None else level
+        sls[0] = _NAN if req.stop_loss is None else req.stop_loss
+        tps[0] = _NAN if req.take_profit is None else req.take_profit
+        row = self._rows[c]
+        row[_S_CASH] = self._cash
         m = _SUBMIT(
-            self._state, c, bar, float(self._bars.ohlc[c][3][bar, 0]),
-            np.array([_OT[req.order_type]], dtype=np.int64),
-            np.array([req.signed_quantity]),
-            np.array([_NAN if level is None else level]),
-            np.array([_NAN if req.stop_loss is None else req.stop_loss]),
-            np.array([_NAN if req.take_profit is None else req.take_profit]),
-            self._params, records,
+            self._state, c, bar, self._closes[c][bar],
+            types, size, levels, sls, tps, self._params, records,
         )  # fmt: skip
-        self._cash = float(self._state[c, k.S_CASH])
+        self._cash = row.item(_S_CASH)  # (a Python float: float(row[_S_CASH]))
         self._working[c] = order
-        close_time = int(self._bars.opens_ns[bar]) + self._tf_ns
-        self._book(records[:m], at=lambda _bar: close_time)
+        if m:
+            close_time = self._opens[bar] + self._tf_ns
+            self._book(records[:m], at=lambda _bar: close_time)
+        else:
+            self._ledger.cash = self._cash  # what booking no records does
         self._reconcile()
 
     def _is_live(self, c: int) -> bool:
-        st = self._state[c]
+        st = self._rows[c].tolist()  # Python floats: the same comparisons, no numpy scalars
         armed = not (math.isnan(st[k.S_POS_SL]) and math.isnan(st[k.S_POS_TP]))
         return bool(st[k.S_KIND] != k.K_NONE or (st[k.S_POS] != 0.0 and armed))
 
     def _run_col(self, c: int, start: int, stop: int) -> np.ndarray:
         o, h, lo, cl = self._bars.ohlc[c]
         records = np.empty((2 * (stop - start) + 4, k.N_REC))
-        state = self._state[c : c + 1]
-        state[0, k.S_CASH] = self._cash  # cash is shared by all symbols
+        row = self._rows[c]
+        row[_S_CASH] = self._cash  # cash is shared by all symbols
         m = _FILL_RANGE(
-            o, h, lo, cl, _EMPTY2, k.K_SIGNAL, *_NO_ORDERS, self._params, state, start, stop,
-            _EMPTY2, _EMPTY2, _EMPTY2, records, _EMPTY2,
+            o, h, lo, cl, _EMPTY2, k.K_SIGNAL, *_NO_ORDERS, self._params, self._blocks[c],
+            start, stop, _EMPTY2, _EMPTY2, _EMPTY2, records, _EMPTY2,
         )  # fmt: skip
-        self._cash = float(state[0, k.S_CASH])
+        self._cash = row.item(_S_CASH)
         out = records[:m]
         out[:, k.R_COL] = c
         return out
@@ -519,19 +601,23 @@ class SimTradingBackend(BaseTradingBackend):
             i += 1
         self._done = stop
         if parts:
-            rec = np.concatenate(parts)
-            rec = rec[np.argsort(rec[:, k.R_BAR], kind="stable")]
-            self._book(rec, at=lambda bar: int(self._bars.opens_ns[bar]))
+            rec = parts[0] if len(parts) == 1 else np.concatenate(parts)
+            if rec.shape[0] > 1:  # (a stable sort leaves a single row where it is)
+                rec = rec[np.argsort(rec[:, k.R_BAR], kind="stable")]
+            opens = self._opens
+            self._book(rec, at=opens.__getitem__)
         self._reconcile()
+        marks = self._marks
         for sym, c in self._col.items():
-            self._marks[sym] = float(self._bars.ohlc[c][3][stop - 1, 0])
+            marks[sym] = self._closes[c][stop - 1]
+        self._marks_version += 1  # the marks moved to bar stop - 1's closes
 
     def _book(self, records: np.ndarray, *, at: Callable[[int], int]) -> None:
-        for row in records:
-            c, bar, kind = int(row[k.R_COL]), int(row[k.R_BAR]), int(row[k.R_KIND])
-            size, price, fee = float(row[k.R_SIZE]), float(row[k.R_PRICE]), float(row[k.R_FEE])
+        for row in records.tolist():  # Python floats, the values float(row[i]) would give
+            c, bar, kind = int(row[_R_COL]), int(row[_R_BAR]), int(row[_R_KIND])
+            size, price, fee = row[_R_SIZE], row[_R_PRICE], row[_R_FEE]
             when = ts(at(bar))
-            if kind in (k.F_STOP_LOSS, k.F_TAKE_PROFIT):
+            if kind in _EXITS:
                 order = self._exit_order(c, kind, size, price, when)
             else:
                 working = self._working[c]
@@ -543,11 +629,11 @@ class SimTradingBackend(BaseTradingBackend):
                     self._entry[c] = order
             quantity = abs(size)
             order.record_fill(quantity, price, at=when)
-            fill = Fill(
+            fill = _trusted.fill(  # validated unless every value is plainly valid
                 fill_id=f"{order.order_id}-fill-{len(self._ledger.fills) + 1}",
                 order_id=order.order_id,
                 symbol=order.request.symbol,
-                side=Side.BUY if size > 0 else Side.SELL,
+                side=_BUY if size > 0 else _SELL,
                 quantity=quantity,
                 price=price,
                 fee=max(fee, 0.0),  # an all-in buy's fee is a difference: clamp a -1e-13
@@ -572,8 +658,8 @@ class SimTradingBackend(BaseTradingBackend):
     def _reconcile(self) -> None:
         """Close orders the kernel has consumed (filled, partly filled or unfillable)."""
         for c, order in enumerate(self._working):
-            if order is None or (order.is_open and self._state[c, k.S_KIND] != k.K_NONE):
-                continue
+            if order is None or (order.is_open and self._rows[c].item(_S_KIND) != k.K_NONE):
+                continue  # (nothing working, or still working in the kernel)
             self._working[c] = None
             if order.is_open:
                 order.transition(

@@ -17,6 +17,8 @@ Every fill the backend booked since the previous call is reported, whichever ord
 from __future__ import annotations
 
 import json
+import math
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from axon_lab.backends.protocol import TradingBackend
@@ -37,6 +39,15 @@ from .stages import Execution, run_blocking
 __all__ = ["FillCursor", "ToolExecutor"]
 
 _OPEN = frozenset({OrderStatus.NEW, OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED})
+_HOLD = Action.HOLD
+# json.dumps(..., separators=(",", ":")) builds this encoder on every call; one is enough
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+_INF = math.inf
+_PRICES = (
+    ("price", ',"price":'),
+    ("stop_loss", ',"stop_loss":'),
+    ("take_profit", ',"take_profit":'),
+)
 
 
 class FillCursor:
@@ -63,7 +74,8 @@ class FillCursor:
 
     async def read(self) -> tuple[Fill, ...]:
         """Fills booked since the previous read."""
-        await self.start()
+        if self._seen is None:
+            await self.start()
         seen = self._seen or 0
         since = getattr(self.backend, "fills_since", None)
         if callable(since) and isinstance(getattr(self.backend, "fill_count", None), int):
@@ -125,17 +137,49 @@ class ToolExecutor:
     @staticmethod
     def order_arguments(decision: Decision) -> str:
         """The ``place_order`` JSON arguments for ``decision`` (what an LLM tool call sends)."""
+        symbol, side, quantity = decision.symbol, decision.action.value, decision.quantity
+        order_type = decision.order_type.value
+        if (
+            type(symbol) is str
+            and type(side) is str
+            and type(order_type) is str
+            and type(quantity) is float
+            and -_INF < quantity < _INF
+        ):
+            # What the encoder writes for plain strings and finite floats (its own string
+            # escaper, float.__repr__), without building the dict and the encoder's state;
+            # anything else (an int, a NaN, a str subclass) goes through the encoder below.
+            parts = [
+                '{"symbol":',
+                encode_basestring_ascii(symbol),
+                ',"side":',
+                encode_basestring_ascii(side),
+                ',"quantity":',
+                repr(quantity),
+                ',"order_type":',
+                encode_basestring_ascii(order_type),
+            ]
+            for key, prefix in _PRICES:
+                value = getattr(decision, key)
+                if value is None:
+                    continue
+                if not (type(value) is float and -_INF < value < _INF):
+                    break
+                parts += (prefix, repr(value))
+            else:
+                parts.append("}")
+                return "".join(parts)
         args: dict[str, Any] = {
-            "symbol": decision.symbol,
-            "side": decision.action.value,
-            "quantity": decision.quantity,
-            "order_type": decision.order_type.value,
+            "symbol": symbol,
+            "side": side,
+            "quantity": quantity,
+            "order_type": order_type,
         }
         for key in ("price", "stop_loss", "take_profit"):
             value = getattr(decision, key)
             if value is not None:
                 args[key] = value
-        return json.dumps(args, separators=(",", ":"))
+        return _COMPACT.encode(args)
 
     async def acall(self, decision: Decision, observation: Observation) -> Execution:
         """Carry out ``decision``; return every verdict, ack and new fill.
@@ -144,12 +188,13 @@ class ToolExecutor:
             ToolError: If the order never reached the risk chain (its arguments were refused);
                 the loop records that as a failed Execute stage.
         """
-        await self.cursor.start()
+        if self.cursor._seen is None:
+            await self.cursor.start()
         verdicts: list[RiskVerdict] = []
         acks: list[OrderAck] = []
         if self.cancel_stale:
             await self._cancel_stale(verdicts, acks)
-        if decision.action is not Action.HOLD:
+        if decision.action is not _HOLD:
             result = await self.tools.place.arun(self.order_arguments(decision))
             report = result.report
             if report is None:

@@ -15,11 +15,11 @@ import math
 from collections import deque
 from datetime import date, datetime, timedelta
 
-from axon_lab.clock import utc_day
 from axon_lab.errors import ConfigError
 from axon_lab.records import DefenceLine
 
 from .context import OrderContext
+from .daily import day_of
 from .gate import BaseRiskGate, GateState
 from .report import ExecutionReport
 
@@ -159,7 +159,7 @@ class PnLCircuitBreaker(BaseRiskGate):
 
     def update_equity(self, equity: float, *, at: datetime) -> GateState:
         """Feed an equity reading (the chain does this for every order); returns the state."""
-        day = utc_day(at)
+        day = day_of(at)
         if day != self._day:
             self._day = day
             self._day_start = equity

@@ -50,11 +50,13 @@ Examples:
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 import warnings
 from collections.abc import Iterable, Sequence
-from typing import Literal
+from typing import Any, Literal
 
+from axon_lab.backends._trusted import after_validators, has_layout, raw
 from axon_lab.backends.protocol import TradingBackend
 from axon_lab.clock import Clock
 from axon_lab.errors import RecordError
@@ -68,7 +70,7 @@ from axon_lab.records import (
     RiskVerdict,
 )
 
-from .context import OrderContext, approve, reject
+from .context import OrderContext, build_verdict, reject, verdict_fields
 from .daily import DailyCounter
 from .gate import AlwaysOpenGate, RiskGate
 from .limits import RiskLimits
@@ -80,6 +82,96 @@ __all__ = ["RiskChain"]
 
 def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
+
+
+_REPORT_FIELDS = tuple(ExecutionReport.model_fields)
+_REPORT_DEFAULTS = {
+    "order": None, "order_id": None, "verdicts": (), "ack": None, "fills": (), "dry_run": False,
+    "sent": False, "confirm_token": None, "message": "", "error": None, "latency_s": 0.0,
+}  # fmt: skip
+_REPORT_REQUIRED = frozenset({"operation", "ok", "status"})
+_FAST_REPORT = has_layout(ExecutionReport, _REPORT_FIELDS, _REPORT_DEFAULTS) and set(
+    _REPORT_FIELDS
+) == _REPORT_REQUIRED | set(_REPORT_DEFAULTS)
+_REPORT_TEMPLATE = dict.fromkeys(_REPORT_FIELDS)  # (schema order)
+_REPORT_TEMPLATE.update(_REPORT_DEFAULTS)
+_OPERATIONS = frozenset({"place", "replace", "cancel"})
+_OBSERVED = verdict_fields("observed")
+_SAFETY, _LIMIT, _GATE, _BACKEND = (
+    DefenceLine.SAFETY_MODE, DefenceLine.LIMIT, DefenceLine.GATE, DefenceLine.BACKEND
+)  # fmt: skip
+_REJECTED = OrderStatus.REJECTED
+# the model validators pydantic re-runs on an order nested in a report (it is not re-validated)
+_ORDER_CHECKS = after_validators(OrderRequest)
+_INF = math.inf
+
+
+def _optional_str(value: object) -> bool:
+    return value is None or type(value) is str
+
+
+def _plain_report(fields: dict[str, Any]) -> bool:
+    # Whether ExecutionReport(**fields) would accept every value and keep it as is: exact types
+    # (plain bool/str/float/tuple, records of the declared classes), which validation returns
+    # unchanged, and an order whose model validators pass again.
+    g = fields.get
+    op, status = g("operation"), g("status")
+    order, ack = g("order"), g("ack")
+    verdicts, fills = g("verdicts", ()), g("fills", ())
+    latency = g("latency_s", 0.0)
+    if not (
+        fields.keys() >= _REPORT_REQUIRED
+        and fields.keys() <= _REPORT_TEMPLATE.keys()
+        and type(op) is str
+        and op in _OPERATIONS
+        and type(g("ok")) is bool
+        and type(status) is str
+        and status
+        and type(g("message", "")) is str
+        and type(g("dry_run", False)) is bool
+        and type(g("sent", False)) is bool
+        and _optional_str(g("order_id"))
+        and _optional_str(g("confirm_token"))
+        and _optional_str(g("error"))
+        and (ack is None or type(ack) is OrderAck)
+        and type(latency) is float
+        and 0.0 <= latency < _INF
+        and type(verdicts) is tuple
+        and type(fills) is tuple
+    ):
+        return False
+    for verdict in verdicts:
+        if type(verdict) is not RiskVerdict:
+            return False
+    for fill in fills:
+        if type(fill) is not Fill:
+            return False
+    if order is None:
+        return True
+    if type(order) is not OrderRequest or _ORDER_CHECKS is None:
+        return False
+    try:
+        for check in _ORDER_CHECKS:
+            if check(order) is not order:
+                return False
+    except Exception:
+        return False  # validation will raise what it raises
+    return True
+
+
+def _report(fields: dict[str, Any]) -> ExecutionReport:
+    """``ExecutionReport(**fields)``; assembled without re-validation when that changes nothing.
+
+    The chain builds reports from its own verdicts, the backend's acks and fills and the order
+    it checked; re-validating those costs more than the rest of the chain. When every value is
+    already what validation would keep (see ``_plain_report``) the report is laid out directly;
+    anything else is validated, raising RecordError as before.
+    """
+    if _FAST_REPORT and _plain_report(fields):
+        data = _REPORT_TEMPLATE.copy()
+        data.update(fields)
+        return raw(ExecutionReport, data, set(fields))
+    return ExecutionReport(**fields)
 
 
 class RiskChain:
@@ -148,14 +240,14 @@ class RiskChain:
             old = await self.backend.get_order(order_id)
         except Exception as exc:
             self.metrics.record_backend_fail("get_order")
-            report = ExecutionReport(
-                operation="replace",
-                ok=False,
-                status="error",
-                order_id=order_id,
-                message=f"cannot replace {order_id!r}: {exc}",
-                error=_describe(exc),
-            )
+            report = {
+                "operation": "replace",
+                "ok": False,
+                "status": "error",
+                "order_id": order_id,
+                "message": f"cannot replace {order_id!r}: {exc}",
+                "error": _describe(exc),
+            }
             return self._finish(report, start)
         try:
             proxy = old.replace(
@@ -163,14 +255,14 @@ class RiskChain:
                 price=old.price if price is None else price,
             )
         except RecordError as exc:
-            report = ExecutionReport(
-                operation="replace",
-                ok=False,
-                status="invalid",
-                order_id=order_id,
-                message=f"invalid replacement terms for {order_id!r}: {exc}",
-                error=_describe(exc),
-            )
+            report = {
+                "operation": "replace",
+                "ok": False,
+                "status": "invalid",
+                "order_id": order_id,
+                "message": f"invalid replacement terms for {order_id!r}: {exc}",
+                "error": _describe(exc),
+            }
             return self._finish(report, start)
         try:
             ctx = await self._context(proxy, f"replace:{order_id}", confirm_token)
@@ -184,38 +276,38 @@ class RiskChain:
         """Cancel an order (never gated; not sent in dry run)."""
         start = time.perf_counter()
         if not self.mode.sends_orders:
-            report = ExecutionReport(
-                operation="cancel",
-                ok=True,
-                status=OrderStatus.DRY_RUN.value,
-                order_id=order_id,
-                dry_run=True,
-                message=f"dry run: would have cancelled {order_id!r}; nothing was sent",
-            )
+            report = {
+                "operation": "cancel",
+                "ok": True,
+                "status": OrderStatus.DRY_RUN.value,
+                "order_id": order_id,
+                "dry_run": True,
+                "message": f"dry run: would have cancelled {order_id!r}; nothing was sent",
+            }
             return self._finish(report, start)
         try:
             ack = await self.backend.cancel_order(order_id)
         except Exception as exc:
             self.metrics.record_backend_fail("cancel")
-            report = ExecutionReport(
-                operation="cancel",
-                ok=False,
-                status="error",
-                order_id=order_id,
-                sent=True,
-                message=f"cannot cancel {order_id!r}: {exc}",
-                error=_describe(exc),
-            )
+            report = {
+                "operation": "cancel",
+                "ok": False,
+                "status": "error",
+                "order_id": order_id,
+                "sent": True,
+                "message": f"cannot cancel {order_id!r}: {exc}",
+                "error": _describe(exc),
+            }
         else:
-            report = ExecutionReport(
-                operation="cancel",
-                ok=True,
-                status=ack.status.value,
-                order_id=ack.order_id,
-                ack=ack,
-                sent=True,
-                message=f"order {ack.order_id} is {ack.status.value}",
-            )
+            report = {
+                "operation": "cancel",
+                "ok": True,
+                "status": ack.status.value,
+                "order_id": ack.order_id,
+                "ack": ack,
+                "sent": True,
+                "message": f"order {ack.order_id} is {ack.status.value}",
+            }
         return self._finish(report, start)
 
     # ------------------------------------------------------------------ the lines
@@ -246,25 +338,26 @@ class RiskChain:
             decision = self.mode.check(ctx)
             if not isinstance(decision, SafetyDecision):
                 raise TypeError(f"{self.mode!r}.check returned {decision!r}, not a SafetyDecision")
-            _check_verdicts([decision.verdict], DefenceLine.SAFETY_MODE)
+            _check_verdict(decision.verdict, _SAFETY)
         except Exception as exc:
             verdicts.append(self._exception(ctx, DefenceLine.SAFETY_MODE, repr(self.mode), exc))
             return verdicts, None
         verdicts.append(decision.verdict)
         if not decision.verdict.approved:
             return verdicts, decision
-        ctx = dataclasses.replace(ctx, order=decision.order)
+        if decision.order is not ctx.order:  # (a confirmed two-phase order: the first one)
+            ctx = dataclasses.replace(ctx, order=decision.order)
         try:
-            limit_verdicts = _check_verdicts(self.limits.check(ctx), DefenceLine.LIMIT)
+            limit_verdicts = _check_verdicts(self.limits.check(ctx), _LIMIT)
         except Exception as exc:
             verdicts.append(self._exception(ctx, DefenceLine.LIMIT, "RiskLimits.check", exc))
             return verdicts, decision
         verdicts.extend(limit_verdicts)
-        if not all(v.approved for v in limit_verdicts):
+        if _first_rejection(limit_verdicts) is not None:
             return verdicts, decision
         for gate in self.gates:
             try:
-                (gate_verdict,) = _check_verdicts([gate.check(ctx)], DefenceLine.GATE)
+                gate_verdict = _check_verdict(gate.check(ctx), _GATE)
             except Exception as exc:
                 verdicts.append(self._exception(ctx, DefenceLine.GATE, repr(gate), exc))
                 return verdicts, decision
@@ -280,9 +373,9 @@ class RiskChain:
         order_id: str | None = None,
         quantity: float | None = None,
         price: float | None = None,
-    ) -> ExecutionReport:
+    ) -> dict[str, Any]:
         verdicts, decision = self.check(ctx)
-        rejection = next((v for v in verdicts if not v.approved), None)
+        rejection = _first_rejection(verdicts)
         if rejection is not None or decision is None:
             rejection = rejection or verdicts[-1]
             token = decision.confirm_token if decision is not None else None
@@ -290,35 +383,37 @@ class RiskChain:
             ack = None
             if pending:
                 ack = _synthetic_ack(ctx.order, OrderStatus.PENDING_CONFIRMATION, ctx, token)
-            return ExecutionReport(
-                operation=op,
-                ok=False,
-                status="pending_confirmation" if pending else "rejected",
-                order=ctx.order,
-                order_id=order_id,
-                verdicts=tuple(verdicts),
-                ack=ack,
-                confirm_token=token,
-                message=rejection.message
+            return {
+                "operation": op,
+                "ok": False,
+                "status": "pending_confirmation" if pending else "rejected",
+                "order": ctx.order,
+                "order_id": order_id,
+                "verdicts": tuple(verdicts),
+                "ack": ack,
+                "confirm_token": token,
+                "message": rejection.message
                 or f"rejected by {rejection.line.value}: {rejection.rule}",
-            )
+            }
         order = decision.order
         if ctx.is_new_order:
             self.daily_orders.increment()
         if not decision.dispatch:
             self._dry_runs += 1
             ack = _synthetic_ack(order, OrderStatus.DRY_RUN, ctx, None, f"dry-run-{self._dry_runs}")
-            return ExecutionReport(
-                operation=op,
-                ok=True,
-                status=OrderStatus.DRY_RUN.value,
-                order=order,
-                order_id=order_id,
-                verdicts=tuple(verdicts),
-                ack=ack,
-                dry_run=True,
-                message="dry run: the order passed every check; this is what would have been sent",
-            )
+            return {
+                "operation": op,
+                "ok": True,
+                "status": OrderStatus.DRY_RUN.value,
+                "order": order,
+                "order_id": order_id,
+                "verdicts": tuple(verdicts),
+                "ack": ack,
+                "dry_run": True,
+                "message": (
+                    "dry run: the order passed every check; this is what would have been sent"
+                ),
+            }
         try:
             if op == "place":
                 ack = await self.backend.place_order(order)
@@ -334,40 +429,44 @@ class RiskChain:
                 "backend_error",
                 message=f"the backend raised {_describe(exc)}",
             )
-            return ExecutionReport(
-                operation=op,
-                ok=False,
-                status="error",
-                order=order,
-                order_id=order_id,
-                verdicts=(*verdicts, verdict),
-                sent=True,
-                message=verdict.message,
-                error=_describe(exc),
-            )
-        if ack.status is OrderStatus.REJECTED:
+            return {
+                "operation": op,
+                "ok": False,
+                "status": "error",
+                "order": order,
+                "order_id": order_id,
+                "verdicts": (*verdicts, verdict),
+                "sent": True,
+                "message": verdict.message,
+                "error": _describe(exc),
+            }
+        status = ack.status.value
+        if ack.status is _REJECTED:
             verdict = reject(
                 ctx,
                 DefenceLine.BACKEND,
                 "backend_rejected",
-                observed=ack.status.value,
+                observed=status,
                 message=ack.message or "the backend rejected the order",
             )
         else:
-            verdict = approve(ctx, DefenceLine.BACKEND, "accepted", observed=ack.status.value)
+            # approve(ctx, DefenceLine.BACKEND, "accepted", observed=status)
+            verdict = build_verdict(
+                ctx, True, _BACKEND, "accepted", None, status, "", None, _OBSERVED
+            )
         fills, note = await self._fills(ack.order_id)
-        return ExecutionReport(
-            operation=op,
-            ok=verdict.approved,
-            status=ack.status.value if verdict.approved else "rejected",
-            order=order,
-            order_id=ack.order_id,
-            verdicts=(*verdicts, verdict),
-            ack=ack,
-            fills=fills,
-            sent=True,
-            message=note or verdict.message or f"order {ack.order_id} is {ack.status.value}",
-        )
+        return {
+            "operation": op,
+            "ok": verdict.approved,
+            "status": status if verdict.approved else "rejected",
+            "order": order,
+            "order_id": ack.order_id,
+            "verdicts": (*verdicts, verdict),
+            "ack": ack,
+            "fills": fills,
+            "sent": True,
+            "message": note or verdict.message or f"order {ack.order_id} is {status}",
+        }
 
     # ------------------------------------------------------------------ helpers
 
@@ -380,7 +479,7 @@ class RiskChain:
 
     def _unavailable(
         self, op: Literal["place", "replace"], order: OrderRequest, exc: Exception
-    ) -> ExecutionReport:
+    ) -> dict[str, Any]:
         self.metrics.record_backend_fail("context")
         verdict = RiskVerdict(
             approved=False,
@@ -393,15 +492,15 @@ class RiskChain:
             timestamp=self.clock.now(),
             client_order_id=order.client_order_id,
         )
-        return ExecutionReport(
-            operation=op,
-            ok=False,
-            status="rejected",
-            order=order,
-            verdicts=(verdict,),
-            message=verdict.message,
-            error=_describe(exc),
-        )
+        return {
+            "operation": op,
+            "ok": False,
+            "status": "rejected",
+            "order": order,
+            "verdicts": (verdict,),
+            "message": verdict.message,
+            "error": _describe(exc),
+        }
 
     @staticmethod
     def _exception(ctx: OrderContext, line: DefenceLine, check: str, exc: Exception) -> RiskVerdict:
@@ -412,15 +511,21 @@ class RiskChain:
             message=f"{check} raised {_describe(exc)}; the order is rejected (fail-closed)",
         )
 
-    def _finish(self, report: ExecutionReport, start: float) -> ExecutionReport:
-        report = report.model_copy(update={"latency_s": time.perf_counter() - start})
+    def _finish(self, fields: dict[str, Any], start: float) -> ExecutionReport:
+        """Build the operation's report (its latency measured now), count it, show it the gates."""
+        fields["latency_s"] = time.perf_counter() - start
+        report = _report(fields)
         self.last_report = report
-        recorder = {
-            "place": self.metrics.record_order,
-            "replace": self.metrics.record_modify,
-            "cancel": self.metrics.record_cancel,
-        }[report.operation]
-        recorder(report.status)
+        op = report.operation
+        metrics = self.metrics
+        if op == "place":
+            metrics.record_order(report.status)
+        elif op == "replace":
+            metrics.record_modify(report.status)
+        elif op == "cancel":
+            metrics.record_cancel(report.status)
+        else:
+            raise KeyError(op)
         rejection = report.rejection
         if rejection is not None:
             self.metrics.record_risk_reject(rejection.rule)
@@ -442,6 +547,20 @@ class RiskChain:
             f"RiskChain(backend={self.backend!r}, mode={self.mode!r}, limits={self.limits!r}, "
             f"gates={list(self.gates)!r})"
         )
+
+
+def _first_rejection(verdicts: Sequence[RiskVerdict]) -> RiskVerdict | None:
+    for verdict in verdicts:  # next((v for v in verdicts if not v.approved), None)
+        if not verdict.approved:
+            return verdict
+    return None
+
+
+def _check_verdict(verdict: RiskVerdict, line: DefenceLine) -> RiskVerdict:
+    # _check_verdicts([verdict], line)[0], without the tuple
+    if not isinstance(verdict, RiskVerdict):
+        raise TypeError(f"the {line.value} check returned {verdict!r}, not a RiskVerdict")
+    return verdict
 
 
 def _check_verdicts(verdicts: Iterable[RiskVerdict], line: DefenceLine) -> tuple[RiskVerdict, ...]:

@@ -14,11 +14,18 @@ Examples:
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from axon_lab.clock import Clock, utc_day
 
-__all__ = ["DailyCounter"]
+__all__ = ["DailyCounter", "day_of"]
+
+
+def day_of(moment: datetime) -> date:
+    """:func:`~axon_lab.clock.utc_day` of ``moment`` (a UTC datetime's own date, directly)."""
+    if type(moment) is datetime and moment.tzinfo is UTC:
+        return moment.date()  # what utc_day returns: the moment is aware and already in UTC
+    return utc_day(moment)
 
 
 class DailyCounter:
@@ -32,12 +39,17 @@ class DailyCounter:
         self._clock = clock
         self._day: date | None = None
         self._count = 0
+        self._rolled_at: datetime | None = None  # the clock reading _day was taken from
 
     def _roll(self) -> None:
-        today = utc_day(self._clock.now())
+        now = self._clock.now()
+        if now is self._rolled_at:  # the very same reading: the same day, nothing to roll
+            return
+        today = day_of(now)
         if today != self._day:
             self._day = today
             self._count = 0
+        self._rolled_at = now
 
     @property
     def count(self) -> int:

@@ -19,7 +19,7 @@ from typing import Protocol, runtime_checkable
 
 from axon_lab.records import DefenceLine, RiskVerdict
 
-from .context import OrderContext, approve, reject
+from .context import OrderContext, approve, build_verdict, reject, verdict_fields
 from .report import ExecutionReport
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
 ]
 
 _LINE = DefenceLine.GATE
+_GATE_STATE = verdict_fields("gate_state")
 
 
 class GateState(StrEnum):
@@ -118,12 +119,14 @@ class BaseRiskGate(ABC):
         """Update the state, then approve or reject ``ctx``'s order by it."""
         self._update(ctx)
         state = self._state
+        if state is GateState.OPEN:  # approve(ctx, _LINE, self._name, gate_state=state.value)
+            return build_verdict(
+                ctx, True, _LINE, self._name, None, None, "", state.value, _GATE_STATE
+            )
         last = self._transitions[-1] if self._transitions else None
         limit = last.limit if last is not None else None
         observed = last.observed if last is not None else None
         cause = last.cause if last is not None else ""
-        if state is GateState.OPEN:
-            return approve(ctx, _LINE, self._name, gate_state=state.value)
         if state is GateState.REDUCING and ctx.reduces_position:
             return approve(
                 ctx,

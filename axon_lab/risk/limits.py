@@ -34,11 +34,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from axon_lab.errors import ConfigError
 from axon_lab.records import DefenceLine, RiskVerdict
 
-from .context import OrderContext, approve, reject
+from .context import OrderContext, approve, build_verdict, reject, verdict_fields
 
 __all__ = ["RiskLimits"]
 
 _LINE = DefenceLine.LIMIT
+_LIMIT_OBSERVED = verdict_fields("limit", "observed")
+_WITH_MESSAGE = verdict_fields("limit", "observed", "message")
+_EXEMPT = "over the limit, but the order only reduces the position"
 
 
 class RiskLimits(BaseModel):
@@ -122,15 +125,13 @@ class RiskLimits(BaseModel):
             out.append(
                 self._at_most(ctx, "max_order_notional", ctx.notional, self.max_order_notional)
             )
-        reducing = abs(ctx.projected_position) <= abs(ctx.position)
+        position = ctx.position
+        projected = abs(position + ctx.order.signed_quantity)  # |ctx.projected_position|
+        reducing = projected <= abs(position)
         if self.max_position_abs is not None:
             out.append(
                 self._at_most(
-                    ctx,
-                    "max_position_abs",
-                    abs(ctx.projected_position),
-                    self.max_position_abs,
-                    exempt=reducing,
+                    ctx, "max_position_abs", projected, self.max_position_abs, exempt=reducing
                 )
             )
         if self.max_position_value is not None:
@@ -138,7 +139,7 @@ class RiskLimits(BaseModel):
                 self._at_most(
                     ctx,
                     "max_position_value",
-                    abs(ctx.projected_position) * ctx.mark_price,
+                    projected * ctx.mark_price,
                     self.max_position_value,
                     exempt=reducing,
                 )
@@ -158,22 +159,12 @@ class RiskLimits(BaseModel):
     def _at_most(
         ctx: OrderContext, rule: str, observed: float, limit: float, *, exempt: bool = False
     ) -> RiskVerdict:
+        # (approve/reject with these keywords, spelled out: the hottest verdicts of the chain)
         if observed <= limit:
-            return approve(ctx, _LINE, rule, limit=limit, observed=observed)
+            return build_verdict(ctx, True, _LINE, rule, limit, observed, "", None, _LIMIT_OBSERVED)
         if exempt:
-            return approve(
-                ctx,
-                _LINE,
-                rule,
-                limit=limit,
-                observed=observed,
-                message="over the limit, but the order only reduces the position",
+            return build_verdict(
+                ctx, True, _LINE, rule, limit, observed, _EXEMPT, None, _WITH_MESSAGE
             )
-        return reject(
-            ctx,
-            _LINE,
-            rule,
-            limit=limit,
-            observed=observed,
-            message=f"{rule}: {observed:.6g} would exceed the limit {limit:.6g}",
-        )
+        message = f"{rule}: {observed:.6g} would exceed the limit {limit:.6g}"
+        return build_verdict(ctx, False, _LINE, rule, limit, observed, message, None, _WITH_MESSAGE)

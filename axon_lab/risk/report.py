@@ -53,4 +53,7 @@ class ExecutionReport(Record):
     @property
     def rejection(self) -> RiskVerdict | None:
         """The rejecting verdict, if any."""
-        return next((v for v in self.verdicts if not v.approved), None)
+        for verdict in self.verdicts:  # (a loop: read on every report by the chain and gates)
+            if not verdict.approved:
+                return verdict
+        return None

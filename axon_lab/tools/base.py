@@ -116,6 +116,8 @@ def check_symbol(symbol: str, known: Iterable[str]) -> None:
     Raises:
         ToolArgumentError: With kind ``"unknown_symbol"`` and a close match, if any.
     """
+    if isinstance(known, (frozenset, set)) and symbol in known:  # as `in names` below
+        return
     names = sorted(known)
     if symbol in names:
         return

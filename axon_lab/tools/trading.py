@@ -9,10 +9,11 @@ rejecting one included), the ack and the fills, and :attr:`BaseTool.last_result`
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Any
 
 from axon_lab.errors import RecordError
-from axon_lab.records import OrderRequest, Record, RiskVerdict
+from axon_lab.records import OrderRequest, Position, Record, RiskVerdict
 from axon_lab.risk.chain import RiskChain
 from axon_lab.risk.report import ExecutionReport
 
@@ -29,6 +30,9 @@ __all__ = [
 ]
 
 
+_NOT_ORDER_FIELDS = frozenset({"confirm_token", "client_order_id"})
+
+
 def _verdict_payload(v: RiskVerdict) -> dict[str, Any]:
     out: dict[str, Any] = {"line": v.line.value, "rule": v.rule, "approved": v.approved}
     for key in ("limit", "observed", "gate_state"):
@@ -42,6 +46,32 @@ def _verdict_payload(v: RiskVerdict) -> dict[str, Any]:
 
 def _compact(record: Record) -> dict[str, Any]:
     return record.model_dump(mode="json", exclude_none=True)
+
+
+def _position_payload(p: Position) -> dict[str, Any]:
+    symbol, quantity, avg, mark = p.symbol, p.quantity, p.avg_price, p.mark_price
+    if (
+        type(p) is Position
+        and type(symbol) is str
+        and type(quantity) is float
+        and type(avg) is float
+        and type(mark) is float
+        and math.isfinite(quantity)
+        and math.isfinite(avg)
+        and math.isfinite(mark)
+    ):
+        # p.to_dict() (model_dump(mode="json")) of a plain position: its four fields as they are
+        out: dict[str, Any] = {
+            "symbol": symbol,
+            "quantity": quantity,
+            "avg_price": avg,
+            "mark_price": mark,
+        }
+    else:
+        out = p.to_dict()
+    out["market_value"] = p.market_value
+    out["unrealized_pnl"] = p.unrealized_pnl
+    return out
 
 
 def report_payload(report: ExecutionReport) -> dict[str, Any]:
@@ -82,7 +112,11 @@ def report_payload(report: ExecutionReport) -> dict[str, Any]:
 
 
 def _result(tool: str, report: ExecutionReport) -> ToolResult:
-    return ToolResult(tool=tool, ok=report.ok, payload=report_payload(report), report=report)
+    # the LLM's JSON object is built on first read: code that reads only the typed report (the
+    # OADER Execute stage) never pays for it; the report is immutable, so it is the same object
+    return ToolResult.deferred(
+        tool=tool, ok=report.ok, build=lambda: report_payload(report), report=report
+    )
 
 
 class PlaceOrderTool(BaseTool[PlaceOrderArgs]):
@@ -116,7 +150,8 @@ class PlaceOrderTool(BaseTool[PlaceOrderArgs]):
         Raises:
             ToolArgumentError: If the terms are inconsistent (e.g. a stop loss above a buy price).
         """
-        fields = args.model_dump(exclude={"confirm_token", "client_order_id"})
+        # args.model_dump(exclude=...) of the flat, validated arguments, without the serializer
+        fields = {k: v for k, v in args.__dict__.items() if k not in _NOT_ORDER_FIELDS}
         client_id = args.client_order_id or f"{self.id_prefix}-{next(self._ids)}"
         try:
             return OrderRequest(client_order_id=client_id, **fields)
@@ -197,10 +232,7 @@ class QueryPortfolioTool(BaseTool[QueryPortfolioArgs]):
             "equity": snap.equity,
             "realized_pnl": snap.realized_pnl,
             "fees_paid": snap.fees_paid,
-            "positions": [
-                {**p.to_dict(), "market_value": p.market_value, "unrealized_pnl": p.unrealized_pnl}
-                for p in snap.positions.values()
-            ],
+            "positions": [_position_payload(p) for p in snap.positions.values()],
         }
         if args.include_open_orders:
             payload["open_orders"] = [_compact(a) for a in await backend.open_orders()]

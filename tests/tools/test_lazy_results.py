@@ -1,0 +1,164 @@
+"""ToolResult's deferred payload, and the hand-written JSON of the Execute stage's tool calls.
+
+An order tool builds its LLM-facing payload only when ``payload``/``text`` is read; the result
+must behave exactly like one built eagerly (equality, repr, immutability, copies, pickling). The
+Execute stage writes its ``place_order`` arguments without ``json.dumps``: the text must be the
+very string ``json.dumps(args, separators=(",", ":"))`` gives.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import pickle
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from axon_lab.backends import MockTradingBackend
+from axon_lab.clock import SimulatedClock
+from axon_lab.oader.execute import ToolExecutor
+from axon_lab.records import Action, Decision, OrderType
+from axon_lab.tools import ToolResult, make_trading_tools
+from axon_lab.tools.trading import report_payload
+
+T = datetime(2024, 1, 2, tzinfo=UTC)
+
+
+@pytest.fixture
+def tools() -> Any:
+    backend = MockTradingBackend({"X": 10.0}, cash=1_000.0, clock=SimulatedClock(T))
+    return make_trading_tools(backend, id_prefix="t")
+
+
+def test_the_payload_is_built_on_first_read_only_once():
+    calls: list[int] = []
+
+    def build() -> dict[str, Any]:
+        calls.append(1)
+        return {"ok": True, "n": len(calls)}
+
+    result = ToolResult.deferred(tool="t", ok=True, build=build)
+    assert calls == []
+    assert result.payload == {"ok": True, "n": 1}
+    assert result.text == '{"ok":true,"n":1}'
+    assert result.payload is result.payload
+    assert calls == [1]
+
+
+def test_a_deferred_result_behaves_like_an_eager_one(tools):
+    deferred = tools.place.run('{"symbol": "X", "side": "buy", "quantity": 2}')
+    report = deferred.report
+    eager = ToolResult(
+        tool="place_order", ok=report.ok, payload=report_payload(report), report=report
+    )
+    assert deferred == eager
+    assert repr(deferred) == repr(eager)
+    assert deferred.text == eager.text
+    assert deferred.text == json.dumps(
+        report_payload(report), separators=(",", ":"), allow_nan=False, default=str
+    )
+    assert deferred.error is None
+    assert deferred.raise_for_error() is deferred
+    assert copy.copy(deferred) == eager
+    assert copy.deepcopy(deferred) == eager
+    assert pickle.loads(pickle.dumps(deferred)) == eager
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        deferred.ok = False  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        hash(deferred)
+    match deferred:
+        case ToolResult(tool, ok, payload, rep):
+            assert (tool, ok, payload, rep) == ("place_order", True, eager.payload, report)
+
+
+def test_a_refused_order_reads_the_same_error(tools):
+    result = tools.place.run('{"symbol": "X", "side": "sell", "quantity": 2, "reduce_only": true}')
+    assert result.ok is False
+    assert result.error is not None
+    assert result.error["type"] == "risk_rejected"
+    assert result.payload == report_payload(result.report)
+    assert ToolResult(tool="t", ok=True) == ToolResult(tool="t", ok=True, payload={})
+
+
+def reference_arguments(decision: Decision) -> str:
+    args: dict[str, Any] = {
+        "symbol": decision.symbol,
+        "side": decision.action.value,
+        "quantity": decision.quantity,
+        "order_type": decision.order_type.value,
+    }
+    for key in ("price", "stop_loss", "take_profit"):
+        value = getattr(decision, key)
+        if value is not None:
+            args[key] = value
+    return json.dumps(args, separators=(",", ":"))
+
+
+prices = st.floats(min_value=1e-300, max_value=1e300, allow_nan=False, allow_infinity=False)
+
+
+@given(
+    st.sampled_from([Action.BUY, Action.SELL]),
+    st.one_of(st.sampled_from(["X", "BTC-USD", "é", 'a"b', "a\\b"]), st.text(min_size=1)),
+    prices,
+    st.one_of(st.none(), prices),
+    st.one_of(st.none(), prices),
+    st.one_of(st.none(), prices),
+)
+def test_order_arguments_are_the_json_dumps_text(action, symbol, quantity, price, stop, target):
+    # built without validation, so any mix of values (even inconsistent brackets) is covered
+    decision = Decision.model_construct(
+        action=action,
+        symbol=symbol,
+        quantity=quantity,
+        order_type=OrderType.MARKET if price is None else OrderType.LIMIT,
+        price=price,
+        stop_loss=stop,
+        take_profit=target,
+        confidence=0.5,
+        source="rules",
+    )
+    assert ToolExecutor.order_arguments(decision) == reference_arguments(decision)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"quantity": 3},  # an int
+        {"quantity": float("nan")},
+        {"price": float("inf"), "order_type": OrderType.LIMIT},
+        {"stop_loss": True},
+        {"take_profit": -0.0},
+    ],
+)
+def test_unusual_argument_values_still_go_through_the_encoder(changes):
+    fields = {
+        "action": Action.BUY,
+        "symbol": "X",
+        "quantity": 1.0,
+        "order_type": OrderType.MARKET,
+        "price": None,
+        "stop_loss": None,
+        "take_profit": None,
+        "confidence": 0.5,
+        "source": "rules",
+    }
+    decision = Decision.model_construct(**{**fields, **changes})
+    assert ToolExecutor.order_arguments(decision) == reference_arguments(decision)
+
+
+def test_query_portfolio_lists_positions_as_before(tools):
+    tools.place.run('{"symbol": "X", "side": "buy", "quantity": 2}')
+    payload = tools.query.run("{}").payload
+    snap = tools.backend._portfolio()
+    expected = [
+        {**p.to_dict(), "market_value": p.market_value, "unrealized_pnl": p.unrealized_pnl}
+        for p in snap.positions.values()
+    ]
+    assert payload["positions"] == expected
+    assert [list(p) for p in payload["positions"]] == [list(p) for p in expected]
