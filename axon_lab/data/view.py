@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -62,6 +62,19 @@ def _as_utc(t: TimeLike) -> pd.Timestamp:
             f"e.g. pd.Timestamp({str(t)!r}, tz='UTC')."
         )
     return ts.tz_convert("UTC")
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
+
+
+def _ns(t: TimeLike) -> int:
+    """``_as_utc(t).value``: nanoseconds since the epoch."""
+    if type(t) is datetime and t.tzinfo is UTC:
+        # the loop's clock hands out plain aware datetimes: integer arithmetic, exact to the
+        # microsecond (all a datetime holds), without building a pandas Timestamp per call
+        return ((t - _EPOCH) // _US) * 1_000
+    return int(_as_utc(t).value)
 
 
 class MarketView:
@@ -191,7 +204,7 @@ class MarketView:
             ) from None
 
     def _count(self, series: _Series, t: TimeLike) -> int:
-        cut = _as_utc(t).value - self._tf.nanos  # bars with open <= t - timeframe are complete
+        cut = _ns(t) - self._tf.nanos  # bars with open <= t - timeframe are complete
         return int(np.searchsorted(series.opens, cut, side="right"))
 
     def as_of(

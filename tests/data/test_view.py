@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
 import pandas as pd
@@ -183,3 +184,18 @@ def test_future_bars_never_change_the_past(offset: int, seed: int, extra: int) -
         ), name  # fmt: skip
     if complete.any():
         assert BASE_VIEW.last_price(t) == view.last_price(t)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.datetimes(
+        min_value=datetime(1800, 1, 1), max_value=datetime(2200, 1, 1), timezones=st.just(UTC)
+    )
+)
+def test_fast_nanoseconds_equal_pandas(t: datetime) -> None:
+    # the view's cut-off arithmetic on plain UTC datetimes equals pandas' Timestamp.value
+    from axon_lab.data.view import _ns
+
+    assert _ns(t) == pd.Timestamp(t).value
+    other = t.astimezone(timezone(timedelta(hours=-5)))
+    assert _ns(other) == pd.Timestamp(t).value  # other zones go through pandas
