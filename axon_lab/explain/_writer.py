@@ -142,7 +142,10 @@ class StepWriter:
         raised as its SQLAlchemy error.
         """
         dbapi = raw.dbapi_connection
-        assert dbapi is not None
+        if dbapi is None:  # invalidated since it was checked out: nothing was sent on it
+            if retry_if_lost:
+                return False
+            raise sa_exc.ResourceClosedError("the store's database connection was closed")
         cursor = None
         sql: str = self._begin or ""
         params: Sequence[Row] = []

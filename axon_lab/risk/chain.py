@@ -56,7 +56,6 @@ import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
-from axon_lab.backends._trusted import after_validators, has_layout, raw
 from axon_lab.backends.protocol import TradingBackend
 from axon_lab.clock import Clock
 from axon_lab.errors import RecordError
@@ -69,6 +68,7 @@ from axon_lab.records import (
     OrderStatus,
     RiskVerdict,
 )
+from axon_lab.records._construct import after_validators, has_layout, raw
 
 from .context import OrderContext, build_verdict, reject, verdict_fields
 from .daily import DailyCounter

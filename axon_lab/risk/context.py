@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypedDict, Unpack
 
-from axon_lab.backends._trusted import has_layout, raw
 from axon_lab.records import DefenceLine, OrderRequest, PortfolioSnapshot, RiskVerdict
+from axon_lab.records._construct import has_layout, raw
 
 __all__ = ["OrderContext", "approve", "reject"]
 

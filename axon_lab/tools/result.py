@@ -45,6 +45,12 @@ def error_payload(kind: str, message: str, **extra: Any) -> dict[str, Any]:
 
 
 _UNSET: Any = object()  # a deferred payload not built yet
+
+
+def _built() -> dict[str, Any]:  # the _build of a result whose payload is already there
+    raise AssertionError("unreachable: the payload is built")
+
+
 _EMPTY: Any = object()  # no payload given: a new empty dict
 
 
@@ -70,7 +76,7 @@ class ToolResult:
     ok: bool
     report: ExecutionReport | None
     _payload: Any  # the payload, or _UNSET until _build makes it
-    _build: Callable[[], dict[str, Any]] | None
+    _build: Callable[[], dict[str, Any]]  # called only while _payload is _UNSET
 
     def __init__(
         self,
@@ -83,7 +89,7 @@ class ToolResult:
         _set_tool(self, tool)
         _set_ok(self, ok)
         _set_payload(self, {} if payload is _EMPTY else payload)
-        _set_build(self, None)
+        _set_build(self, _built)
         _set_report(self, report)
 
     @classmethod
@@ -109,11 +115,9 @@ class ToolResult:
         """The JSON object returned to the LLM."""
         payload: dict[str, Any] = self._payload
         if payload is _UNSET:
-            build = self._build
-            assert build is not None  # (set together with _UNSET by deferred)
-            payload = build()
+            payload = self._build()
             _set_payload(self, payload)
-            _set_build(self, None)
+            _set_build(self, _built)  # drop the closure (and what it holds)
         return payload
 
     @property

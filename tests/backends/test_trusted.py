@@ -148,12 +148,3 @@ def test_ts_is_the_pandas_conversion(nanos):
 def test_ts_of_sub_microsecond_times_still_warns_like_pandas():
     with pytest.warns(UserWarning, match="nanoseconds"):
         assert ts(1_500) == datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=UTC)
-
-
-def test_trusted_refuses_unknown_and_missing_fields():
-    with pytest.raises(TypeError, match="missing"):
-        _trusted.trusted(Position, symbol="X", quantity=1.0, avg_price=1.0)
-    with pytest.raises(TypeError, match="unknown"):
-        _trusted.trusted(
-            Position, symbol="X", quantity=1.0, avg_price=1.0, mark_price=1.0, colour="red"
-        )
