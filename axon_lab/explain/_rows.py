@@ -22,7 +22,7 @@ from axon_lab.explain import _schema
 from axon_lab.explain._schema import key_text
 from axon_lab.records import Fill, LLMCall, OrderAck, Record, RiskVerdict, StepRecord
 
-__all__ = ["COLUMNS", "RowBinder", "child_records", "record_json", "step_action"]
+__all__ = ["COLUMNS", "RowBinder", "child_records", "step_action"]
 
 Row = tuple[Any, ...]
 
@@ -55,14 +55,6 @@ def child_records(step: StepRecord) -> dict[str, Sequence[Record]]:
         _ACKS: step.acks,
         _FILLS: step.fills,
     }
-
-
-def record_json(record: Record) -> str:
-    """``record.to_json()``, calling pydantic's serialiser as ``model_dump_json()`` does.
-
-    It skips only that method's keyword handling, which shows at ten child records a step.
-    """
-    return type(record).__pydantic_serializer__.to_json(record).decode()
 
 
 _MISSING = object()
@@ -164,7 +156,6 @@ class RowBinder:
             c.latency_s,
             c.cost,
             self._flag(c.cache_hit),
-            record_json(c),
         )
 
     def _verdict(self, run_id: str, n: int, i: int, v: RiskVerdict) -> Row:
@@ -177,7 +168,6 @@ class RowBinder:
             key_text(v.rule),
             _key_or_none(v.client_order_id),
             self._stamp(v.timestamp),
-            record_json(v),
         )
 
     def _ack(self, run_id: str, n: int, i: int, a: OrderAck) -> Row:
@@ -192,7 +182,6 @@ class RowBinder:
             key_text(a.status.value),
             a.quantity,
             self._stamp(a.timestamp),
-            record_json(a),
         )
 
     def _fill(self, run_id: str, n: int, i: int, f: Fill) -> Row:
@@ -208,7 +197,6 @@ class RowBinder:
             f.price,
             f.fee,
             self._stamp(f.timestamp),
-            record_json(f),
         )
 
 

@@ -1,12 +1,22 @@
 """The explain store's tables (SQLAlchemy Core), identical on SQLite and PostgreSQL.
 
-Each row keeps the record's full JSON (``*_json``), which is what queries hand back, so a record
-read from the store equals the one written. The other columns are copies of record fields, there
-to be indexed and filtered on; they are never the source of truth.
+A step's full JSON (``axon_steps.record_json``) is the one source of truth, and what queries
+hand back, so a record read from the store equals the one written. It holds the step's LLM calls,
+verdicts, acks and fills too; each child table row points into it (``run_id``, ``step``, ``idx``
+is the child's position in the step's list, :data:`CHILD_PATHS`) and copies a few of the child's
+fields, there to be indexed and filtered on. A child record is read back by extracting its JSON
+from the step's (SQLite ``json_extract``, PostgreSQL ``json ->``), never from a second copy.
+
+Why not a second JSON copy per child row: a step is committed before the next one starts, so the
+bytes and B-tree pages a commit touches are the loop's cost. Keeping each child's JSON once halves
+the bytes written per step, and the rejection-rule index covers rejections only (partial index),
+so the seven approvals of an accepted order do not touch seven places of it.
 
 ``steps`` also stores how many child rows a step has (``n_*``). Child rows are written in the
 step's transaction, so after any crash the counts, the child tables and the JSON agree;
 :meth:`ExplainStore.check_run <axon_lab.explain.ExplainStore.check_run>` verifies it.
+
+:data:`LAYOUT` names this layout; the store refuses a database written with another one.
 """
 
 from __future__ import annotations
@@ -30,16 +40,20 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    false,
 )
 
 __all__ = [
+    "CHILD_PATHS",
     "CHILD_TABLES",
+    "LAYOUT",
     "KeyText",
     "UTCDateTime",
     "acks",
     "fills",
     "key_text",
     "llm_calls",
+    "meta",
     "metadata",
     "runs",
     "steps",
@@ -101,7 +115,18 @@ class KeyText(TypeDecorator[str]):
         return None if value is None else str(value)
 
 
+LAYOUT = 2
+"""The explain store layout version (1: each child row kept its own JSON copy)."""
+
 metadata = MetaData()
+
+meta = Table(
+    "axon_meta",
+    metadata,
+    Column("key", KeyText(32), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+"""Facts about the store itself; ``layout`` holds :data:`LAYOUT`."""
 
 runs = Table(
     "axon_runs",
@@ -139,6 +164,8 @@ steps = Table(
 
 
 def _child(name: str, *columns: Column[Any], indexes: tuple[Index, ...] = ()) -> Table:
+    # On SQLite the primary key is the table (WITHOUT ROWID): one B-tree per child table, not a
+    # rowid table plus its key index. The rows are small (no JSON), as such tables should be.
     return Table(
         name,
         metadata,
@@ -146,11 +173,11 @@ def _child(name: str, *columns: Column[Any], indexes: tuple[Index, ...] = ()) ->
         Column("step", Integer, primary_key=True, autoincrement=False),
         Column("idx", Integer, primary_key=True, autoincrement=False),
         *columns,
-        Column("record_json", Text, nullable=False),
         ForeignKeyConstraint(
             ["run_id", "step"], ["axon_steps.run_id", "axon_steps.step"], ondelete="CASCADE"
         ),
         *indexes,
+        sqlite_with_rowid=False,
     )
 
 
@@ -163,7 +190,6 @@ llm_calls = _child(
     Column("latency_s", Float, nullable=False),
     Column("cost", Float, nullable=False),
     Column("cache_hit", Boolean, nullable=False),
-    indexes=(Index("ix_axon_llm_calls_hash", "request_hash"),),
 )
 
 verdicts = _child(
@@ -173,10 +199,15 @@ verdicts = _child(
     Column("rule", KeyText, nullable=False),
     Column("client_order_id", KeyText, nullable=True),
     Column("timestamp", UTCDateTime, nullable=False),
-    indexes=(
-        Index("ix_axon_verdicts_rule", "run_id", "rule", "approved"),
-        Index("ix_axon_verdicts_line", "run_id", "line", "approved"),
-    ),
+)
+# Rejections only: what ExplainStore.rejections() and steps(rejected_rule=) look up. Approvals,
+# most verdicts, stay out of it (each rule would be a separate place in the index to update).
+Index(
+    "ix_axon_rejections_rule",
+    verdicts.c.run_id,
+    verdicts.c.rule,
+    sqlite_where=verdicts.c.approved.is_(false()),
+    postgresql_where=verdicts.c.approved.is_(false()),
 )
 
 acks = _child(
@@ -211,3 +242,12 @@ CHILD_TABLES: dict[str, Table] = {
     "n_fills": fills,
 }
 """Each child table, keyed by the ``steps`` column that counts its rows."""
+
+CHILD_PATHS: dict[str, tuple[str, ...]] = {
+    llm_calls.name: ("analysis", "llm_calls"),
+    verdicts.name: ("verdicts",),
+    acks.name: ("acks",),
+    fills.name: ("fills",),
+}
+"""Where each child table's records sit in the step's JSON: the keys down to the list that
+``idx`` indexes."""

@@ -13,13 +13,25 @@ from datetime import UTC, date, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn, Self, TypeVar
 
-from sqlalchemy import ColumnElement, Table, and_, exists, false, func, insert, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    and_,
+    exists,
+    false,
+    func,
+    insert,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 
 from axon_lab.errors import ConfigError, RecordError, StoreError
 from axon_lab.explain import _schema
 from axon_lab.explain._check import find_problems
+from axon_lab.explain._children import read_children
 from axon_lab.explain._engine import (
     BEGIN_OPTION,
     boundary,
@@ -123,10 +135,33 @@ class ExplainStore:
                 if self._url.get_backend_name() == "postgresql":
                     lock = text("SELECT pg_advisory_xact_lock(:key)")
                     conn.execute(lock, {"key": _SCHEMA_LOCK_KEY})
+                self._check_layout(conn)
                 _schema.metadata.create_all(conn)
+                meta = _schema.meta
+                if conn.execute(select(meta.c.value).where(meta.c.key == "layout")).first() is None:
+                    conn.execute(insert(meta).values(key="layout", value=str(_schema.LAYOUT)))
         except StoreError:
             self.close()
             raise
+
+    def _check_layout(self, conn: Connection) -> None:
+        """Refuse a database whose explain tables were written with another layout."""
+        names = set(inspect(conn).get_table_names())
+        if _schema.steps.name not in names:
+            return  # a new store
+        found = None
+        if _schema.meta.name in names:
+            meta = _schema.meta
+            found = conn.execute(
+                select(meta.c.value).where(meta.c.key == "layout")
+            ).scalar_one_or_none()
+        if found != str(_schema.LAYOUT):
+            raise StoreError(
+                f"The explain store at {self.url!r} was written by an earlier axon_lab (store "
+                f"layout {found or 1}; this version reads layout {_schema.LAYOUT}). Record new "
+                "runs into a new database file or URL; the old one stays readable by the "
+                "version that wrote it."
+            )
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -470,16 +505,17 @@ class ExplainStore:
         conditions: Sequence[ColumnElement[bool]] = (),
     ) -> list[_R]:
         self._check_open()
-        query = (
-            select(table.c.record_json)
-            .where(table.c.run_id == run_id, *conditions)
-            .order_by(table.c.step, table.c.idx)
-        )
         label = f"{kind.__name__} of run {run_id!r}"
         with self._reading(f"query {label}") as conn:
             self._require_run(conn, run_id)
-            rows = conn.execute(query).scalars().all()
-        return _parse_all(kind, rows, label)
+            rows = read_children(conn, table, run_id, conditions)
+        texts = [row for row in rows if row is not None]
+        if len(texts) != len(rows):
+            raise StoreError(
+                f"A stored {label} has no record in its step's JSON; the store was edited by "
+                f"hand or damaged. store.check_run({run_id!r}) lists the broken steps."
+            )
+        return _parse_all(kind, texts, label)
 
     # ------------------------------------------------------------------ views and checks
 

@@ -10,10 +10,11 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pandas as pd
 import pytest
-from sqlalchemy import create_engine, delete
+from sqlalchemy import create_engine, delete, update
 
 import axon_lab
 from axon_lab.errors import ConfigError, StoreError
@@ -307,6 +308,54 @@ def test_check_run_finds_a_missing_child_row(
     problems = store.check_run("run-a")
     assert len(problems) == 1
     assert "step 0: 1 axon_fills rows stored, n_fills=2, the step's JSON has 2" in problems[0]
+
+
+def _tamper(store_url: str, statement: Any) -> None:
+    engine = create_engine(normalise_url(store_url))
+    try:
+        with engine.begin() as conn:
+            conn.execute(statement)
+    finally:
+        engine.dispose()
+
+
+def test_check_run_finds_a_child_row_that_disagrees_with_its_record(
+    store: ExplainStore, store_url: str, gen: ModuleType
+) -> None:
+    written = _recorded(store, gen, 3)
+    verdicts = _schema.verdicts
+    rule = written[0].verdicts[1].rule
+    _tamper(
+        store_url,
+        update(verdicts).where(verdicts.c.step == 0, verdicts.c.idx == 1).values(rule="edited"),
+    )
+    problems = store.check_run("run-a")
+    assert len(problems) == 1
+    assert "step 0: axon_verdicts row 1 is (idx, ...) = (1, " in problems[0]
+    assert "'edited'" in problems[0]
+    assert repr(rule) in problems[0]
+
+
+def test_a_child_row_without_its_record_is_a_read_error(
+    store: ExplainStore, store_url: str, gen: ModuleType
+) -> None:
+    _recorded(store, gen, 3)
+    fills = _schema.fills
+    _tamper(store_url, update(fills).where(fills.c.step == 0, fills.c.idx == 1).values(idx=7))
+    with pytest.raises(StoreError, match=r"has no record in its step's JSON.*check_run"):
+        store.fills("run-a")
+    assert any("axon_fills" in problem for problem in store.check_run("run-a"))
+
+
+def test_a_store_of_another_layout_is_refused(store: ExplainStore, store_url: str) -> None:
+    _new_run(store)
+    meta = _schema.meta
+    _tamper(store_url, update(meta).where(meta.c.key == "layout").values(value="1"))
+    with pytest.raises(StoreError, match=r"earlier axon_lab \(store layout 1; this version reads"):
+        ExplainStore(store_url)
+    _tamper(store_url, delete(meta))  # a layout-1 store had no axon_meta row at all
+    with pytest.raises(StoreError, match=r"layout 1;.*into a new database"):
+        ExplainStore(store_url)
 
 
 def test_closed_store_refuses_work(store_url: str) -> None:

@@ -48,12 +48,9 @@ def _reference_rows(step: StepRecord, dialect: Dialect) -> dict[str, list[tuple[
                 "record_json": step.to_json(),
             }
         ],
-        "axon_llm_calls": [
-            {**key, "idx": i, **c.model_dump(), "record_json": c.to_json()}
-            for i, c in enumerate(calls)
-        ],
+        "axon_llm_calls": [{**key, "idx": i, **c.model_dump()} for i, c in enumerate(calls)],
         "axon_verdicts": [
-            {**key, "idx": i, **v.model_dump(), "line": v.line.value, "record_json": v.to_json()}
+            {**key, "idx": i, **v.model_dump(), "line": v.line.value}
             for i, v in enumerate(step.verdicts)
         ],
         "axon_acks": [
@@ -63,12 +60,11 @@ def _reference_rows(step: StepRecord, dialect: Dialect) -> dict[str, list[tuple[
                 **a.model_dump(),
                 "side": a.side.value,
                 "status": a.status.value,
-                "record_json": a.to_json(),
             }
             for i, a in enumerate(step.acks)
         ],
         "axon_fills": [
-            {**key, "idx": i, **f.model_dump(), "side": f.side.value, "record_json": f.to_json()}
+            {**key, "idx": i, **f.model_dump(), "side": f.side.value}
             for i, f in enumerate(step.fills)
         ],
     }
