@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -354,3 +355,56 @@ def test_snapshots_round_trip_and_keep_the_equity_identity(
     snap = PortfolioSnapshot.build(timestamp=T0, cash=cash, positions={"SYM": pos})
     assert PortfolioSnapshot.from_json(snap.to_json()) == snap
     assert snap.equity == cash + qty * mark
+
+
+_symbols = st.text(
+    st.characters(blacklist_categories=("Z", "Cc"), blacklist_characters=" "),
+    min_size=1,
+    max_size=8,
+)
+
+
+@st.composite
+def _observations(draw: st.DrawFn) -> Observation:
+    symbols = tuple(draw(st.lists(_symbols, min_size=1, max_size=3, unique=True)))
+    prices = st.floats(1e-6, 1e9, allow_nan=False, allow_infinity=False)
+    bars: dict[str, tuple[Bar, ...]] = {}
+    for symbol in draw(st.lists(st.sampled_from(symbols), unique=True)):
+        bars[symbol] = tuple(_bar(i, draw(prices)) for i in range(draw(st.integers(0, 4))))
+    features = {
+        symbol: draw(
+            st.dictionaries(
+                st.text(max_size=6),
+                st.none() | st.floats(allow_nan=False, allow_infinity=False),
+                max_size=3,
+            )
+        )
+        for symbol in draw(st.lists(st.sampled_from(symbols), unique=True))
+    }
+    return Observation(
+        timestamp=T0 + timedelta(days=1),
+        symbols=symbols,
+        timeframe=draw(st.sampled_from(["15min", "1h", 'o"dd,"features":'])),
+        bars=bars,
+        features=features,
+        portfolio=_portfolio(),
+        similar_contexts=tuple(draw(st.lists(st.text(max_size=5), max_size=2))),
+    )
+
+
+@given(_observations())
+def test_observation_json_is_pydantics(obs: Observation) -> None:
+    """The observation's JSON, built from its bars' kept JSON, is model_dump_json()'s text."""
+    assert obs.to_json() == obs.model_dump_json()
+    assert obs.to_json() == obs.model_dump_json()  # again, every bar's JSON now kept
+    assert Observation.from_json(obs.to_json()) == obs
+    assert obs.digest() == hashlib.sha256(obs.model_dump_json().encode()).hexdigest()
+
+
+def test_observation_json_with_a_bar_subclass_falls_back() -> None:
+    class Tagged(Bar):
+        pass
+
+    bar = _bar(0, 10.0)
+    obs = _observation().model_copy(update={"bars": {"BTC-USD": (Tagged(**bar.model_dump()),)}})
+    assert obs.to_json() == obs.model_dump_json()
