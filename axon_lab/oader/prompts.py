@@ -5,7 +5,8 @@ deterministic so identical observations give identical prompts, hence identical 
 
 Examples:
     >>> from datetime import datetime, timezone
-    >>> from axon_lab.records import Bar, Observation, PortfolioSnapshot
+    >>> from axon_lab._memo import IdentityMemo
+from axon_lab.records import Bar, Observation, PortfolioSnapshot
     >>> t = datetime(2024, 1, 2, tzinfo=timezone.utc)
     >>> bar = Bar(timestamp=datetime(2024, 1, 1, tzinfo=timezone.utc), open=10.0, high=11.0,
     ...           low=9.5, close=10.5, volume=3.0)
@@ -26,6 +27,7 @@ Examples:
 
 from __future__ import annotations
 
+from axon_lab._memo import IdentityMemo
 from axon_lab.records import Bar, Observation
 
 __all__ = ["render_observation"]
@@ -35,24 +37,16 @@ def _num(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.8g}"
 
 
-_LINE_CACHE_SIZE = 4096
-_lines: dict[int, tuple[Bar, str]] = {}
-
-
-def _bar_line(b: Bar) -> str:
-    # Consecutive observations share all but their newest Bar object (the ContextBuilder reuses
-    # them): each line is formatted once. Keyed by identity, holding the bar, so never stale.
-    hit = _lines.get(id(b))
-    if hit is not None and hit[0] is b:
-        return hit[1]
-    line = (
+def _format_bar(b: Bar) -> str:
+    return (
         f"{b.timestamp.isoformat()[:16]},{_num(b.open)},{_num(b.high)},"
         f"{_num(b.low)},{_num(b.close)},{_num(b.volume)}"
     )
-    if len(_lines) >= _LINE_CACHE_SIZE:
-        _lines.clear()
-    _lines[id(b)] = (b, line)
-    return line
+
+
+# Consecutive observations share all but their newest Bar object (the ContextBuilder reuses
+# them): each line is formatted once.
+_bar_line: IdentityMemo[Bar, str] = IdentityMemo(_format_bar)
 
 
 def render_observation(observation: Observation, *, max_bars: int = 12) -> str:

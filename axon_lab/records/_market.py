@@ -11,6 +11,7 @@ from typing import Self
 from pydantic import Field, model_validator
 from pydantic_core import to_json
 
+from axon_lab._memo import IdentityMemo
 from axon_lab.records._base import (
     Finite,
     NonNegativeFinite,
@@ -176,16 +177,6 @@ class Observation(Record):
 
 
 _BARS = {"bars"}
-_BAR_JSON_CACHE_SIZE = 4096
-_bar_json_cache: dict[int, tuple[Bar, str]] = {}
-
-
-def _bar_json(bar: Bar) -> str:
-    hit = _bar_json_cache.get(id(bar))
-    if hit is not None and hit[0] is bar:
-        return hit[1]
-    text = Bar.__pydantic_serializer__.to_json(bar).decode()
-    if len(_bar_json_cache) >= _BAR_JSON_CACHE_SIZE:
-        _bar_json_cache.clear()
-    _bar_json_cache[id(bar)] = (bar, text)
-    return text
+_bar_json: IdentityMemo[Bar, str] = IdentityMemo(
+    lambda bar: Bar.__pydantic_serializer__.to_json(bar).decode()
+)
