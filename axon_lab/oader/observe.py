@@ -4,7 +4,8 @@ Three inputs, as in seed 001's ``ContextBuilder``:
 
 * market data, only through :meth:`MarketView.as_of(now) <axon_lab.data.MarketView.as_of>` and
   :meth:`~axon_lab.data.MarketView.features_as_of` (bars complete at ``now``; nothing later);
-* the portfolio, through the ``query_portfolio`` trading tool (the same JSON an LLM would read);
+* the portfolio, through the ``query_portfolio`` trading tool: the snapshot its JSON (what an LLM
+  would read) is made from, or that JSON read back when a tool gives no typed value;
 * the strategy state (step count, last action, cumulative PnL) from the recorder.
 """
 
@@ -160,7 +161,9 @@ class ContextBuilder:
     async def acall(self, now: datetime) -> Observation:
         """Observe at ``now`` (the loop's clock time)."""
         result = await self.portfolio.arun("{}")
-        portfolio = snapshot_from_payload(result.payload)
+        portfolio = result.value if result.ok else None
+        if type(portfolio) is not PortfolioSnapshot:  # a tool that gives the JSON only
+            portfolio = snapshot_from_payload(result.payload)
         fields: dict[str, Any] = {
             "timestamp": now,
             "symbols": self.symbols,

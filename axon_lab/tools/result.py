@@ -62,19 +62,24 @@ class ToolResult:
         ok: Whether the call succeeded.
         payload: The JSON object returned to the LLM.
         report: The risk chain's report, for trading operations that reached the chain.
+        value: The typed value the payload was made from, where there is one (the
+            :class:`~axon_lab.records.PortfolioSnapshot` of ``query_portfolio``), for code
+            that reads the result in Python; it says nothing the payload does not.
 
     The payload may be built lazily (:meth:`deferred`): code that only reads :attr:`report`
     (the OADER Execute stage) never pays for the JSON object; the first read of :attr:`payload`
     or :attr:`text` builds it, once. Equality, ``repr`` and immutability are those of a frozen
-    dataclass over ``(tool, ok, payload, report)``.
+    dataclass over ``(tool, ok, payload, report)``; ``value``, a typed view of the payload, is
+    not compared.
     """
 
-    __slots__ = ("_build", "_payload", "ok", "report", "tool")
+    __slots__ = ("_build", "_payload", "ok", "report", "tool", "value")
     __match_args__ = ("tool", "ok", "payload", "report")
 
     tool: str
     ok: bool
     report: ExecutionReport | None
+    value: Any
     _payload: Any  # the payload, or _UNSET until _build makes it
     _build: Callable[[], dict[str, Any]]  # called only while _payload is _UNSET
 
@@ -85,12 +90,14 @@ class ToolResult:
         ok: bool,
         payload: dict[str, Any] = _EMPTY,
         report: ExecutionReport | None = None,
+        value: Any = None,
     ) -> None:
         _set_tool(self, tool)
         _set_ok(self, ok)
         _set_payload(self, {} if payload is _EMPTY else payload)
         _set_build(self, _built)
         _set_report(self, report)
+        _set_value(self, value)
 
     @classmethod
     def deferred(
@@ -100,6 +107,7 @@ class ToolResult:
         ok: bool,
         build: Callable[[], dict[str, Any]],
         report: ExecutionReport | None = None,
+        value: Any = None,
     ) -> ToolResult:
         """A result whose payload ``build()`` makes on first read (``build`` must be pure)."""
         result = object.__new__(cls)
@@ -108,6 +116,7 @@ class ToolResult:
         _set_payload(result, _UNSET)
         _set_build(result, build)
         _set_report(result, report)
+        _set_value(result, value)
         return result
 
     @property
@@ -173,7 +182,7 @@ class ToolResult:
         raise FrozenInstanceError(f"cannot delete field {name!r}")
 
     def __reduce__(self) -> tuple[Any, ...]:  # copy, deepcopy and pickle: payload built
-        return (_rebuild, (self.tool, self.ok, self.payload, self.report))
+        return (_rebuild, (self.tool, self.ok, self.payload, self.report, self.value))
 
 
 # the slots, set directly (the class refuses attribute assignment: it is immutable)
@@ -181,6 +190,7 @@ _SLOTS: dict[str, Any] = {name: ToolResult.__dict__[name] for name in ToolResult
 _set_tool = _SLOTS["tool"].__set__
 _set_ok = _SLOTS["ok"].__set__
 _set_report = _SLOTS["report"].__set__
+_set_value = _SLOTS["value"].__set__
 _set_payload = _SLOTS["_payload"].__set__
 _set_build = _SLOTS["_build"].__set__
 # what json.dumps(payload, separators=(",", ":"), allow_nan=False, default=str) uses
@@ -188,6 +198,10 @@ _TEXT = json.JSONEncoder(separators=(",", ":"), allow_nan=False, default=str)
 
 
 def _rebuild(
-    tool: str, ok: bool, payload: dict[str, Any], report: ExecutionReport | None
+    tool: str,
+    ok: bool,
+    payload: dict[str, Any],
+    report: ExecutionReport | None,
+    value: Any = None,
 ) -> ToolResult:
-    return ToolResult(tool=tool, ok=ok, payload=payload, report=report)
+    return ToolResult(tool=tool, ok=ok, payload=payload, report=report, value=value)

@@ -13,7 +13,7 @@ import math
 from typing import Any
 
 from axon_lab.errors import RecordError
-from axon_lab.records import OrderRequest, Position, Record, RiskVerdict
+from axon_lab.records import OrderRequest, PortfolioSnapshot, Position, Record, RiskVerdict
 from axon_lab.risk.chain import RiskChain
 from axon_lab.risk.report import ExecutionReport
 
@@ -225,15 +225,23 @@ class QueryPortfolioTool(BaseTool[QueryPortfolioArgs]):
     async def _arun(self, args: QueryPortfolioArgs) -> ToolResult:
         backend = self.chain.backend
         snap = await backend.query_portfolio()
-        payload: dict[str, Any] = {
-            "ok": True,
-            "timestamp": snap.timestamp.isoformat(),
-            "cash": snap.cash,
-            "equity": snap.equity,
-            "realized_pnl": snap.realized_pnl,
-            "fees_paid": snap.fees_paid,
-            "positions": [_position_payload(p) for p in snap.positions.values()],
-        }
         if args.include_open_orders:
+            payload = _portfolio_payload(snap)
             payload["open_orders"] = [_compact(a) for a in await backend.open_orders()]
-        return ToolResult(tool=self.name, ok=True, payload=payload)
+            return ToolResult(tool=self.name, ok=True, payload=payload, value=snap)
+        # the Observe stage reads the typed snapshot; the JSON is made when an LLM reads it
+        return ToolResult.deferred(
+            tool=self.name, ok=True, build=lambda: _portfolio_payload(snap), value=snap
+        )
+
+
+def _portfolio_payload(snap: PortfolioSnapshot) -> dict[str, Any]:
+    return {
+        "ok": True,
+        "timestamp": snap.timestamp.isoformat(),
+        "cash": snap.cash,
+        "equity": snap.equity,
+        "realized_pnl": snap.realized_pnl,
+        "fees_paid": snap.fees_paid,
+        "positions": [_position_payload(p) for p in snap.positions.values()],
+    }

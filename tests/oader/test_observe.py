@@ -8,12 +8,13 @@ from typing import Any
 import pytest
 
 from axon_lab.backends import MockTradingBackend
+from axon_lab.clock import SimulatedClock
 from axon_lab.data import MarketView, make_synthetic
 from axon_lab.errors import RecordError
 from axon_lab.oader import ContextBuilder
 from axon_lab.oader.observe import _is_valid
 from axon_lab.records import Observation
-from axon_lab.tools import make_trading_tools
+from axon_lab.tools import ToolResult, make_trading_tools
 
 
 @pytest.fixture
@@ -56,3 +57,26 @@ def test_what_validation_would_change_or_reject_takes_the_validated_path(
         Observation(**{**fields, "features": inf})
     with pytest.raises(RecordError, match="look-ahead"):
         Observation(**{**fields, "timestamp": early})
+
+
+class _JsonOnlyPortfolio:
+    """A portfolio tool that answers with JSON only (no typed value)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    async def arun(self, args: str) -> ToolResult:
+        result = await self.inner.arun(args)
+        return ToolResult(tool=result.tool, ok=result.ok, payload=result.payload)
+
+
+def test_the_snapshot_read_from_the_tools_json_is_the_typed_one(observe: ContextBuilder) -> None:
+    now = datetime(2024, 1, 2, 5, tzinfo=UTC)
+    backend = MockTradingBackend({"SYN": 100.0}, cash=1_000.0, clock=SimulatedClock(now))
+    tools = make_trading_tools(backend)
+    tools.place.run('{"symbol": "SYN", "side": "buy", "quantity": 2}')
+    typed = ContextBuilder(observe.view, tools.query, lookback=5)(now)
+    from_json = ContextBuilder(observe.view, _JsonOnlyPortfolio(tools.query), lookback=5)(now)
+    assert typed.portfolio.positions["SYN"].quantity == 2
+    assert from_json == typed
+    assert from_json.digest() == typed.digest()

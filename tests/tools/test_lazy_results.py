@@ -162,3 +162,19 @@ def test_query_portfolio_lists_positions_as_before(tools):
     ]
     assert payload["positions"] == expected
     assert [list(p) for p in payload["positions"]] == [list(p) for p in expected]
+
+
+def test_query_portfolio_carries_the_snapshot_its_json_is_made_from(tools):
+    tools.place.run('{"symbol": "X", "side": "buy", "quantity": 2}')
+    result = tools.query.run("{}")
+    snap = result.value
+    assert snap == tools.backend._portfolio()
+    assert result.payload["equity"] == snap.equity
+    assert result.payload["cash"] == snap.cash
+    assert [p["symbol"] for p in result.payload["positions"]] == list(snap.positions)
+    with_orders = tools.query.run('{"include_open_orders": true}')
+    assert with_orders.value == snap
+    assert "open_orders" in with_orders.payload
+    assert pickle.loads(pickle.dumps(result)).value == snap
+    # the value is a view of the payload, not part of the result's identity
+    assert result == ToolResult(tool="query_portfolio", ok=True, payload=result.payload)
