@@ -156,13 +156,15 @@ class TradingMetrics:
     def observe_latency(self, seconds: float) -> None:
         """Record one end-to-end execute duration."""
         self.latency.observe(seconds)
-        self._emit(MetricSample(name="execute_latency_seconds", value=seconds))
+        if self._callback is not None:  # a sample is built only for someone to read it
+            self._emit(MetricSample(name="execute_latency_seconds", value=seconds))
 
     def set_daily_orders(self, count: int) -> None:
         """Set the daily-order gauge."""
         with self._lock:
             self._daily_orders = count
-        self._emit(MetricSample(name="daily_orders", value=float(count)))
+        if self._callback is not None:
+            self._emit(MetricSample(name="daily_orders", value=float(count)))
 
     def snapshot(self) -> MetricsSnapshot:
         """All metrics now, as an immutable value."""
@@ -186,9 +188,12 @@ class TradingMetrics:
 
     def _push(self, counter: LabeledCounter, value: str) -> None:
         count = counter.inc(value)
-        self._emit(
-            MetricSample(name=counter.name, value=float(count), labels=((counter.label, value),))
-        )
+        if self._callback is not None:
+            self._emit(
+                MetricSample(
+                    name=counter.name, value=float(count), labels=((counter.label, value),)
+                )
+            )
 
     def _emit(self, sample: MetricSample) -> None:
         callback = self._callback
