@@ -56,13 +56,12 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable
 from datetime import datetime
 
 import numpy as np
 
 from axon_lab.backtest import _kernels as k
-from axon_lab.backtest import fill_range_nb, init_state_nb, make_params, submit_orders_nb
+from axon_lab.backtest import init_state_nb, make_params
 from axon_lab.backtest._inputs import check_choice
 from axon_lab.clock import Clock, SimulatedClock
 from axon_lab.data.frame import TimeframeLike
@@ -74,36 +73,23 @@ from axon_lab.records import (
     OrderStatus,
     OrderType,
     PortfolioSnapshot,
-    Side,
     TimeInForce,
 )
 
-from . import _trusted
 from ._sim_bars import SimData, parse_bars
-from ._sim_orders import MAX_NS, MIN_NS, exit_request, ns, ts, unfilled_reason
-from .base import BaseTradingBackend
+from ._sim_kernel import SimKernel
+from ._sim_orders import MAX_NS, MIN_NS, ns, ts
 from .order_state import ManagedOrder, check_transition
 
 __all__ = ["SimTradingBackend"]
 
-_EMPTY2 = np.empty((0, 0))
-_NO_ORDERS = (*[np.empty(0, dtype=np.int64)] * 3, *[np.empty(0)] * 4)  # (read only)
-_FILL_RANGE: Callable[..., int] = fill_range_nb  # typed view of the numba dispatcher
-_SUBMIT: Callable[..., int] = submit_orders_nb
-_OT = {OrderType.MARKET: k.OT_MARKET, OrderType.LIMIT: k.OT_LIMIT, OrderType.STOP: k.OT_STOP}
-_NAN = math.nan
-_R_COL, _R_BAR, _R_KIND, _R_SIZE, _R_PRICE, _R_FEE = (
-    k.R_COL, k.R_BAR, k.R_KIND, k.R_SIZE, k.R_PRICE, k.R_FEE
-)  # fmt: skip
-_EXITS = (k.F_STOP_LOSS, k.F_TAKE_PROFIT)
-_S_CASH, _S_KIND = k.S_CASH, k.S_KIND
+_S_KIND = k.S_KIND
 # enum members as module constants (a class-attribute read of a member costs a lookup each time)
 _MARKET, _STOP, _GTC = OrderType.MARKET, OrderType.STOP, TimeInForce.GTC
 _ACCEPTED, _REJECTED, _CANCELLED = OrderStatus.ACCEPTED, OrderStatus.REJECTED, OrderStatus.CANCELLED
-_BUY, _SELL = Side.BUY, Side.SELL
 
 
-class SimTradingBackend(BaseTradingBackend):
+class SimTradingBackend(SimKernel):
     """Bar-by-bar backtest execution with the vectorized engine's fill model.
 
     Args:
@@ -539,134 +525,6 @@ class SimTradingBackend(BaseTradingBackend):
                     self._pending = [(t, o) for t, o in self._pending if o is not order]
                     self._submit(order, j0)
         self._step(stop)
-
-    def _submit(self, order: ManagedOrder, bar: int) -> None:
-        req = order.request
-        c = self._col[req.symbol]
-        level = req.stop_price if req.order_type is _STOP else req.price
-        records = self._sub_records
-        types = self._sub_type
-        size, levels, sls, tps = self._sub_vals
-        types[0] = _OT[req.order_type]
-        size[0] = req.signed_quantity
-        levels[0] = _NAN if level is None else level
-        sls[0] = _NAN if req.stop_loss is None else req.stop_loss
-        tps[0] = _NAN if req.take_profit is None else req.take_profit
-        row = self._rows[c]
-        row[_S_CASH] = self._cash
-        m = _SUBMIT(
-            self._state, c, bar, self._closes[c][bar],
-            types, size, levels, sls, tps, self._params, records,
-        )  # fmt: skip
-        self._cash = row.item(_S_CASH)  # (a Python float: float(row[_S_CASH]))
-        self._working[c] = order
-        if m:
-            close_time = self._opens[bar] + self._tf_ns
-            self._book(records[:m], at=lambda _bar: close_time)
-        else:
-            self._ledger.cash = self._cash  # what booking no records does
-        self._reconcile()
-
-    def _is_live(self, c: int) -> bool:
-        st = self._rows[c].tolist()  # Python floats: the same comparisons, no numpy scalars
-        armed = not (math.isnan(st[k.S_POS_SL]) and math.isnan(st[k.S_POS_TP]))
-        return bool(st[k.S_KIND] != k.K_NONE or (st[k.S_POS] != 0.0 and armed))
-
-    def _run_col(self, c: int, start: int, stop: int) -> np.ndarray:
-        o, h, lo, cl = self._bars.ohlc[c]
-        records = np.empty((2 * (stop - start) + 4, k.N_REC))
-        row = self._rows[c]
-        row[_S_CASH] = self._cash  # cash is shared by all symbols
-        m = _FILL_RANGE(
-            o, h, lo, cl, _EMPTY2, k.K_SIGNAL, *_NO_ORDERS, self._params, self._blocks[c],
-            start, stop, _EMPTY2, _EMPTY2, _EMPTY2, records, _EMPTY2,
-        )  # fmt: skip
-        self._cash = row.item(_S_CASH)
-        out = records[:m]
-        out[:, k.R_COL] = c
-        return out
-
-    def _step(self, stop: int) -> None:
-        """Run the kernel over bars ``[done, stop)`` and book what filled."""
-        if stop <= self._done:
-            return
-        parts: list[np.ndarray] = []
-        i = self._done
-        while i < stop:
-            live = [c for c in range(len(self._working)) if self._is_live(c)]
-            if len(live) <= 1:  # nothing else can fill: one call over the whole range
-                parts.extend(self._run_col(c, i, stop) for c in live)
-                break
-            parts.extend(self._run_col(c, i, i + 1) for c in live)
-            i += 1
-        self._done = stop
-        if parts:
-            rec = parts[0] if len(parts) == 1 else np.concatenate(parts)
-            if rec.shape[0] > 1:  # (a stable sort leaves a single row where it is)
-                rec = rec[np.argsort(rec[:, k.R_BAR], kind="stable")]
-            opens = self._opens
-            self._book(rec, at=opens.__getitem__)
-        self._reconcile()
-        marks = self._marks
-        for sym, c in self._col.items():
-            marks[sym] = self._closes[c][stop - 1]
-        self._marks_version += 1  # the marks moved to bar stop - 1's closes
-
-    def _book(self, records: np.ndarray, *, at: Callable[[int], int]) -> None:
-        for row in records.tolist():  # Python floats, the values float(row[i]) would give
-            c, bar, kind = int(row[_R_COL]), int(row[_R_BAR]), int(row[_R_KIND])
-            size, price, fee = row[_R_SIZE], row[_R_PRICE], row[_R_FEE]
-            when = ts(at(bar))
-            if kind in _EXITS:
-                order = self._exit_order(c, kind, size, price, when)
-            else:
-                working = self._working[c]
-                if working is None:
-                    raise BackendError(f"internal: a fill on {self._bars.symbols[c]} has no order")
-                order = working
-                req = order.request
-                if req.stop_loss is not None or req.take_profit is not None:
-                    self._entry[c] = order
-            quantity = abs(size)
-            order.record_fill(quantity, price, at=when)
-            fill = _trusted.fill(  # validated unless every value is plainly valid
-                fill_id=f"{order.order_id}-fill-{len(self._ledger.fills) + 1}",
-                order_id=order.order_id,
-                symbol=order.request.symbol,
-                side=_BUY if size > 0 else _SELL,
-                quantity=quantity,
-                price=price,
-                fee=max(fee, 0.0),  # an all-in buy's fee is a difference: clamp a -1e-13
-                timestamp=when,
-            )
-            self._ledger.apply(fill)
-        self._ledger.cash = self._cash  # the kernel's cash is authoritative (no float drift)
-
-    def _exit_order(
-        self, c: int, kind: int, size: float, price: float, when: datetime
-    ) -> ManagedOrder:
-        entry = self._entry[c]
-        request, reason = exit_request(
-            entry, self._bars.symbols[c], kind == k.F_STOP_LOSS, size, price, len(self._orders) + 1
-        )
-        order_id = f"{self._prefix}-{len(self._orders) + 1}"
-        managed = ManagedOrder(order_id, request, created_at=when)
-        self._add_order(managed)
-        managed.transition(OrderStatus.ACCEPTED, at=when, reason=reason)
-        return managed
-
-    def _reconcile(self) -> None:
-        """Close orders the kernel has consumed (filled, partly filled or unfillable)."""
-        for c, order in enumerate(self._working):
-            if order is None or (order.is_open and self._rows[c].item(_S_KIND) != k.K_NONE):
-                continue  # (nothing working, or still working in the kernel)
-            self._working[c] = None
-            if order.is_open:
-                order.transition(
-                    OrderStatus.CANCELLED,
-                    at=self._clock.now(),
-                    reason=unfilled_reason(order, self._direction),
-                )
 
     def __repr__(self) -> str:
         return (
