@@ -21,7 +21,6 @@ from sqlalchemy import (
     false,
     func,
     insert,
-    inspect,
     select,
     text,
 )
@@ -40,6 +39,7 @@ from axon_lab.explain._engine import (
     normalise_url,
 )
 from axon_lab.explain._info import ResumePoint, RunInfo, code_version
+from axon_lab.explain._layout import check_layout, stamp_layout
 from axon_lab.explain._writer import StepWriter
 from axon_lab.records import (
     Action,
@@ -135,33 +135,12 @@ class ExplainStore:
                 if self._url.get_backend_name() == "postgresql":
                     lock = text("SELECT pg_advisory_xact_lock(:key)")
                     conn.execute(lock, {"key": _SCHEMA_LOCK_KEY})
-                self._check_layout(conn)
+                check_layout(conn, self.url)
                 _schema.metadata.create_all(conn)
-                meta = _schema.meta
-                if conn.execute(select(meta.c.value).where(meta.c.key == "layout")).first() is None:
-                    conn.execute(insert(meta).values(key="layout", value=str(_schema.LAYOUT)))
+                stamp_layout(conn)
         except StoreError:
             self.close()
             raise
-
-    def _check_layout(self, conn: Connection) -> None:
-        """Refuse a database whose explain tables were written with another layout."""
-        names = set(inspect(conn).get_table_names())
-        if _schema.steps.name not in names:
-            return  # a new store
-        found = None
-        if _schema.meta.name in names:
-            meta = _schema.meta
-            found = conn.execute(
-                select(meta.c.value).where(meta.c.key == "layout")
-            ).scalar_one_or_none()
-        if found != str(_schema.LAYOUT):
-            raise StoreError(
-                f"The explain store at {self.url!r} was written by an earlier axon_lab (store "
-                f"layout {found or 1}; this version reads layout {_schema.LAYOUT}). Record new "
-                "runs into a new database file or URL; the old one stays readable by the "
-                "version that wrote it."
-            )
 
     # ------------------------------------------------------------------ lifecycle
 
