@@ -26,6 +26,8 @@ from .stages import run_blocking
 __all__ = ["ContextBuilder", "PortfolioTool", "snapshot_from_payload"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# an observation holds cash, positions and equity; resting orders are the Execute stage's business
+_PORTFOLIO_ARGS = '{"include_open_orders":false}'
 
 
 class PortfolioTool(Protocol):
@@ -160,7 +162,7 @@ class ContextBuilder:
 
     async def acall(self, now: datetime) -> Observation:
         """Observe at ``now`` (the loop's clock time)."""
-        result = await self.portfolio.arun("{}")
+        result = await self.portfolio.arun(_PORTFOLIO_ARGS)
         portfolio = result.value if result.ok else None
         if type(portfolio) is not PortfolioSnapshot:  # a tool that gives the JSON only
             portfolio = snapshot_from_payload(result.payload)

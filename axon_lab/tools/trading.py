@@ -225,14 +225,16 @@ class QueryPortfolioTool(BaseTool[QueryPortfolioArgs]):
     async def _arun(self, args: QueryPortfolioArgs) -> ToolResult:
         backend = self.chain.backend
         snap = await backend.query_portfolio()
-        if args.include_open_orders:
+        orders = tuple(await backend.open_orders()) if args.include_open_orders else None
+
+        def build() -> dict[str, Any]:
             payload = _portfolio_payload(snap)
-            payload["open_orders"] = [_compact(a) for a in await backend.open_orders()]
-            return ToolResult(tool=self.name, ok=True, payload=payload, value=snap)
+            if orders is not None:
+                payload["open_orders"] = [_compact(a) for a in orders]
+            return payload
+
         # the Observe stage reads the typed snapshot; the JSON is made when an LLM reads it
-        return ToolResult.deferred(
-            tool=self.name, ok=True, build=lambda: _portfolio_payload(snap), value=snap
-        )
+        return ToolResult.deferred(tool=self.name, ok=True, build=build, value=snap)
 
 
 def _portfolio_payload(snap: PortfolioSnapshot) -> dict[str, Any]:

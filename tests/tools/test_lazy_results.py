@@ -178,3 +178,14 @@ def test_query_portfolio_carries_the_snapshot_its_json_is_made_from(tools):
     assert pickle.loads(pickle.dumps(result)).value == snap
     # the value is a view of the payload, not part of the result's identity
     assert result == ToolResult(tool="query_portfolio", ok=True, payload=result.payload)
+
+
+def test_query_portfolio_lists_the_open_orders_of_the_moment_it_was_called(tools):
+    placed = tools.place.run(
+        '{"symbol": "X", "side": "buy", "quantity": 1, "order_type": "limit", "price": 5}'
+    )
+    order_id = placed.report.ack.order_id
+    result = tools.query.run("{}")  # the payload is made later, on first read
+    tools.cancel.run(json.dumps({"order_id": order_id}))
+    assert [o["order_id"] for o in result.payload["open_orders"]] == [order_id]
+    assert tools.query.run("{}").payload["open_orders"] == []
