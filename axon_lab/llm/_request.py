@@ -100,9 +100,10 @@ def _part(value: Any) -> tuple[Any, str]:
 def _text_message(items: tuple[tuple[str, str], ...]) -> tuple[dict[str, str], str]:
     # A message whose values are all strings is fully described by its (immutable) items, so
     # its canonical JSON can be reused: a loop sends the same system prompt every step, and
-    # re-serialising it was a large part of building a request.
-    plain, text = _part(dict(items))
-    return plain, text
+    # re-serialising it was a large part of building a request. Its strings are immutable, so a
+    # new dict of them is already the deep copy _part makes by parsing the text back.
+    plain = dict(items)
+    return plain, canonical_json(plain)
 
 
 def _message(message: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
