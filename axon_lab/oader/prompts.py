@@ -5,8 +5,7 @@ deterministic so identical observations give identical prompts, hence identical 
 
 Examples:
     >>> from datetime import datetime, timezone
-    >>> from axon_lab._memo import IdentityMemo
-from axon_lab.records import Bar, Observation, PortfolioSnapshot
+    >>> from axon_lab.records import Bar, Observation, PortfolioSnapshot
     >>> t = datetime(2024, 1, 2, tzinfo=timezone.utc)
     >>> bar = Bar(timestamp=datetime(2024, 1, 1, tzinfo=timezone.utc), open=10.0, high=11.0,
     ...           low=9.5, close=10.5, volume=3.0)
