@@ -18,15 +18,6 @@ step, never an order after the failure). Then the ``on_error`` policy decides:
 Budget, cache-miss and store errors always stop (after recording, where possible): carrying on
 would fail the same way at every step. A failing Record stage always raises.
 
-Garbage collection. By the time a loop runs, the process holds a few hundred thousand objects
-(pandas, numba, SQLAlchemy, pydantic schemas, the data), and each step leaves a few behind
-(orders, fills). Python's full collection walks all of them whenever the long-lived objects have
-grown by a quarter: 160 ms every few thousand steps here, about a tenth of a long run's time. A
-run therefore starts with :func:`gc.freeze` (the objects that exist then are left out of later
-collections) and ends with :func:`gc.unfreeze`, when no freeze was in place already; objects made
-during the run are collected as usual. Cyclic garbage among the frozen objects waits until the
-run ends. ``freeze_gc=False`` turns this off.
-
 Resume. :meth:`OADERLoop.fast_forward` re-runs the recorded steps of a run without writing,
 checking that each reproduces its record (decision, verdicts, acks, fills, equity), then carries
 on. Re-running restores everything a backend and the risk chain hold — cash, positions, resting
@@ -38,7 +29,6 @@ an LLM behind a ``CachedClient`` in record/replay mode).
 from __future__ import annotations
 
 import asyncio
-import gc
 import importlib
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
@@ -99,8 +89,6 @@ class OADERLoop:
         start: Skip decision times before this.
         on_error: ``"stop"`` or ``"abstain"`` (see the module docstring).
         progress: Show a tqdm progress bar in ``run``/``run_until``.
-        freeze_gc: Keep the garbage collector off the objects that exist when a run starts
-            (see "Garbage collection" in the module docstring).
         callbacks: A callback, a plain function of the step record, or a list of them.
         live_interval: Wait between live steps (default: ``every`` bars of the view).
 
@@ -138,7 +126,6 @@ class OADERLoop:
         progress: bool = True,
         callbacks: CallbackLike = None,
         live_interval: timedelta | None = None,
-        freeze_gc: bool = True,
     ) -> None:
         if on_error not in ("stop", "abstain"):
             raise ConfigError(f"on_error must be 'stop' or 'abstain', got {on_error!r}")
@@ -163,7 +150,6 @@ class OADERLoop:
         self.every = every
         self.on_error: OnError = on_error
         self.progress = progress
-        self.freeze_gc = freeze_gc
         self.callback: BaseLoopCallback | None = make_callback(callbacks)
         self.step_index: int = int(getattr(record, "next_step", 0) or 0)
         self.last_record: StepRecord | None = None
@@ -374,10 +360,6 @@ class OADERLoop:
         if self.callback is not None:
             self.callback.on_run_start(self)
         done = 0
-        # only a freeze of our own is undone at the end (not one the caller made)
-        frozen = self.freeze_gc and gc.isenabled() and gc.get_freeze_count() == 0
-        if frozen:
-            gc.freeze()
         try:
             while total is None or done < total:
                 if until is not None and self._times is None and self.clock.now() >= until:
@@ -391,8 +373,6 @@ class OADERLoop:
                 if self._stop:
                     break
         finally:
-            if frozen:
-                gc.unfreeze()
             if bar is not None:
                 bar.close()
             if self.callback is not None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -360,42 +359,3 @@ def test_make_agent_on_a_wall_clock_backend_makes_a_live_loop(agent_factory: Any
     steps = loop.store.steps("t")
     assert len(steps) == 2
     assert steps[0].analysis.source is AnalysisSource.RULES
-
-
-def _freeze_counts(loop: OADERLoop, steps: int) -> list[int]:
-    seen: list[int] = []
-    loop.add_callback(lambda record: seen.append(gc.get_freeze_count()) or True)
-    loop.run(steps)
-    return seen
-
-
-def test_a_run_keeps_the_collector_off_older_objects_and_undoes_it(agent_factory: Any) -> None:
-    assert gc.get_freeze_count() == 0
-    loop = agent_factory()
-    seen = _freeze_counts(loop, 5)
-    assert len(seen) == 5
-    assert min(seen) > 0  # the objects of before the run were frozen during it
-    assert gc.get_freeze_count() == 0  # and are collected again afterwards
-    loop.freeze_gc = False
-    assert _freeze_counts(loop, 3) == [0, 0, 0]
-
-
-def test_a_freeze_the_caller_made_is_left_as_it_was(agent_factory: Any) -> None:
-    loop = agent_factory()
-    gc.freeze()
-    try:
-        loop.run(3)
-        assert gc.get_freeze_count() > 0  # the run did not unfreeze what it had not frozen
-    finally:
-        gc.unfreeze()
-    assert gc.get_freeze_count() == 0
-
-
-def test_a_run_that_fails_still_undoes_its_freeze(agent_factory: Any) -> None:
-    def boom(record: StepRecord) -> bool:
-        raise RuntimeError("callback failed")
-
-    loop = agent_factory(callbacks=[boom])
-    with pytest.raises(RuntimeError, match="callback failed"):
-        loop.run(3)
-    assert gc.get_freeze_count() == 0
