@@ -13,17 +13,7 @@ from datetime import UTC, date, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn, Self, TypeVar
 
-from sqlalchemy import (
-    ColumnElement,
-    Table,
-    and_,
-    exists,
-    false,
-    func,
-    insert,
-    select,
-    text,
-)
+from sqlalchemy import ColumnElement, Table, and_, exists, false, func, insert, select, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 
