@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,15 +73,44 @@ def test_console_script_and_typed_marker() -> None:
 HEAVY = ["torch", "plotly", "ipywidgets", "openai", "optuna", "stable_baselines3", "ccxt"]
 
 
-def test_import_axon_lab_imports_no_heavy_package() -> None:
-    code = (
-        "import sys, json, axon_lab; "
-        f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
+def _modules_after(code: str, names: list[str]) -> list[str]:
+    """Which of ``names`` are imported after running ``code`` in a fresh interpreter."""
+    probe = (
+        f"import sys, json; {code}; "
+        f"print(json.dumps(sorted(m for m in {names!r} if m in sys.modules)))"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout
-    assert out.strip() == "[]"
+    return list(json.loads(out))
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import axon_lab",
+        # the whole public API resolved: every subpackage the loop, store and data layer need
+        "import axon_lab; [getattr(axon_lab, n) for n in axon_lab.__all__]",
+    ],
+)
+def test_import_axon_lab_imports_no_heavy_package(code: str) -> None:
+    assert _modules_after(code, HEAVY) == []
+
+
+def test_the_import_itself_is_lazy_and_a_name_imports_its_subpackage() -> None:
+    assert _modules_after("import axon_lab", ["pandas", "pydantic", "sqlalchemy"]) == []
+    assert _modules_after("import axon_lab; axon_lab.ConfigError", ["pandas", "pydantic"]) == []
+    after = _modules_after("import axon_lab; axon_lab.load_sample", ["pandas", "axon_lab.data"])
+    assert after == ["axon_lab.data", "pandas"]
+
+
+def test_subpackages_and_unknown_names() -> None:
+    import axon_lab
+
+    assert axon_lab.oader.OADERLoop is axon_lab.OADERLoop
+    assert set(axon_lab.__all__) <= set(dir(axon_lab))
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        axon_lab.nope  # noqa: B018
 
 
 def test_public_api_names_resolve() -> None:
