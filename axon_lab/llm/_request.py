@@ -85,11 +85,6 @@ def request_key(
     return hashlib.sha256(canonical_json(payload).encode()).hexdigest()
 
 
-def _plain(value: Any) -> Any:
-    # A JSON round trip deep-copies the caller's data and proves it is serialisable.
-    return json.loads(canonical_json(value))
-
-
 def _part(value: Any) -> tuple[Any, str]:
     """A deep copy of ``value`` and its canonical JSON (one serialisation for both)."""
     text = canonical_json(value)

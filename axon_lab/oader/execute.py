@@ -74,8 +74,7 @@ class FillCursor:
 
     async def read(self) -> tuple[Fill, ...]:
         """Fills booked since the previous read."""
-        if self._seen is None:
-            await self.start()
+        await self.start()
         seen = self._seen or 0
         since = getattr(self.backend, "fills_since", None)
         if callable(since) and isinstance(getattr(self.backend, "fill_count", None), int):
@@ -188,8 +187,7 @@ class ToolExecutor:
             ToolError: If the order never reached the risk chain (its arguments were refused);
                 the loop records that as a failed Execute stage.
         """
-        if self.cursor._seen is None:
-            await self.cursor.start()
+        await self.cursor.start()
         verdicts: list[RiskVerdict] = []
         acks: list[OrderAck] = []
         if self.cancel_stale:

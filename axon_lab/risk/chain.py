@@ -557,7 +557,6 @@ def _first_rejection(verdicts: Sequence[RiskVerdict]) -> RiskVerdict | None:
 
 
 def _check_verdict(verdict: RiskVerdict, line: DefenceLine) -> RiskVerdict:
-    # _check_verdicts([verdict], line)[0], without the tuple
     if not isinstance(verdict, RiskVerdict):
         raise TypeError(f"the {line.value} check returned {verdict!r}, not a RiskVerdict")
     return verdict
@@ -568,8 +567,7 @@ def _check_verdicts(verdicts: Iterable[RiskVerdict], line: DefenceLine) -> tuple
     if not out:
         raise TypeError(f"the {line.value} check returned no verdict")
     for verdict in out:
-        if not isinstance(verdict, RiskVerdict):
-            raise TypeError(f"the {line.value} check returned {verdict!r}, not a RiskVerdict")
+        _check_verdict(verdict, line)
     return out
 
 

@@ -125,9 +125,8 @@ class RiskLimits(BaseModel):
             out.append(
                 self._at_most(ctx, "max_order_notional", ctx.notional, self.max_order_notional)
             )
-        position = ctx.position
-        projected = abs(position + ctx.order.signed_quantity)  # |ctx.projected_position|
-        reducing = projected <= abs(position)
+        projected = abs(ctx.projected_position)
+        reducing = projected <= abs(ctx.position)
         if self.max_position_abs is not None:
             out.append(
                 self._at_most(
