@@ -13,11 +13,15 @@ Two stores are timed, because SQLite's commit cost is the disk's, not the loop's
   loop's own overhead (SQL work included). The last line reports it.
 * ``disk`` (the system temp dir): the same run with a real fsync per step, for comparison.
 
+The peer is the floor (``loop_floor.py``): the same step's required work, hand-written with no
+framework, timed in the same run on the same data; ``ratio_vs_floor`` is the loop's median over
+the floor's, the framework's cost over the work itself.
+
 Then a 10k-step run in **replay** mode: the LLM is a ``CachedClient(mode="replay")`` over the
 answers recorded by an identical first run; nothing may call the model (the inner client raises).
 
-Usage: ``python benchmarks/loop_overhead.py [--steps 10000] [--profile]``. Last line:
-``us_per_step=X replay_10k_s=Y``.
+Usage: ``python benchmarks/loop_overhead.py [--steps 10000] [--profile]``. Next to last line:
+``floor_us_per_step=F ratio_vs_floor=R``; last line: ``us_per_step=X replay_10k_s=Y``.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from loop_floor import run_floor
 
 from axon_lab.data import make_synthetic
 from axon_lab.errors import LLMError
@@ -98,8 +104,18 @@ def _raise(request: LLMRequest) -> str:
     raise LLMError("replay mode must not call the model")
 
 
+def bench_frame(steps: int) -> Any:
+    return make_synthetic(steps + WARMUP + 10, timeframe="1h", start="2020-01-01", seed=7)
+
+
+def floor(steps: int, folder: Path) -> float:
+    """The floor's median us per step over ``steps`` steps (the loop's data and answers)."""
+    times = run_floor(bench_frame(steps), steps, WARMUP, folder, answer_script())
+    return statistics.median(times)
+
+
 def run(steps: int, folder: Path, *, client: Any, run_id: str) -> tuple[float, StepTimer]:
-    frame = make_synthetic(steps + WARMUP + 10, timeframe="1h", start="2020-01-01", seed=7)
+    frame = bench_frame(steps)
     timer = StepTimer()
     loop = make_agent(
         frame,
@@ -139,6 +155,10 @@ def main() -> None:
     shm = Path("/dev/shm") if Path("/dev/shm").is_dir() else None
     with tempfile.TemporaryDirectory(dir=shm) as fast, tempfile.TemporaryDirectory() as disk:
         fast_dir, disk_dir = Path(fast), Path(disk)
+        f = min(n, 3_000)
+        print(f"floor (loop_floor.py), {f:,} steps, store on tmpfs:")
+        floor_before = floor(f, fast_dir)
+        print(f"  median {floor_before:.0f} us/step")
         print(f"loop overhead, {n:,} steps, store on tmpfs ({fast_dir}):")
         if args.profile:
             import cProfile
@@ -155,6 +175,9 @@ def main() -> None:
         p90 = statistics.quantiles(tmpfs, n=10)[-1]
         print(f"  median {median:.0f} us/step, p90 {p90:.0f} us, {1e6 / median:,.0f} steps/s")
         print(f"  median us by stage: {timer.breakdown()}")
+        floor_after = floor(f, fast_dir)  # again: the machine's speed drifts within a run
+        floor_us = statistics.mean([floor_before, floor_after])
+        print(f"floor again: median {floor_after:.0f} us/step")
 
         m = min(n, 1_000)
         print(f"same loop, {m:,} steps, store on disk ({disk_dir}, fsync per commit):")
@@ -170,6 +193,7 @@ def main() -> None:
         replay_s, _ = run(n, fast_dir, client=replaying, run_id="replay")
         replay_10k = replay_s * 10_000 / n
     print(f"cpus={os.cpu_count()}")
+    print(f"floor_us_per_step={floor_us:.0f} ratio_vs_floor={median / floor_us:.2f}")
     print(f"us_per_step={median:.0f} replay_10k_s={replay_10k:.2f}")
 
 
