@@ -41,6 +41,7 @@ from axon_lab.clock import Clock, SimulatedClock
 from axon_lab.errors import BudgetExceededError, CacheMissError, ConfigError, StoreError
 from axon_lab.records import Analysis, Decision, Observation, StepRecord
 
+from ._step_record import step_record
 from .callbacks import BaseLoopCallback, CallbackLike, CallbackList, make_callback
 from .stages import (
     AnalyzeStage,
@@ -258,7 +259,7 @@ class OADERLoop:
         prev = self._prev_equity if self._prev_equity is not None else equity
         if self._prev_equity is None and observation is not None:
             prev = observation.portfolio.equity
-        record = StepRecord(
+        record = step_record(
             run_id=self.run_id,
             step=index,
             timestamp=now,
