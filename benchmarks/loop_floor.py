@@ -15,7 +15,7 @@ arrays: no stages, protocols, records, tools or callbacks. What it does per step
   backend calls: ``submit_orders_nb`` at the decision bar and ``fill_range_nb`` over the next;
 * record: the step as JSON (analysis, LLM call, decision, seven verdicts, ack, fills), its
   SHA-256, and one committed SQLite transaction into the explain store's own tables (the same
-  DDL, pragmas, rows and indexes: step row, LLM call, seven verdicts, ack, fills).
+  DDL, pragmas, rows and indexes: the step row, and a row per rejecting verdict).
 
 JSON is written and read with pydantic-core's Rust codec (``to_json``/``from_json``, 3-4x the
 standard library here) and a bar's prompt line is formatted once, when the bar completes: the
@@ -119,13 +119,7 @@ def run_floor(
     no_orders = (*[np.empty(0, dtype=np.int64)] * 3, *[np.empty(0)] * 4)
     db = _store(folder / "floor.db")
     cur = db.cursor()
-    sql = {
-        "steps": _insert("axon_steps", 15),
-        "calls": _insert("axon_llm_calls", 10),
-        "verdicts": _insert("axon_verdicts", 8),
-        "acks": _insert("axon_acks", 10),
-        "fills": _insert("axon_fills", 11),
-    }
+    sql = {"steps": _insert("axon_steps", 15), "rejections": _insert("axon_rejections", 7)}
     system = "You are a trading analyst. Answer with one JSON object: thought, market_assessment..."
     cash, position, equity, day_orders, n_orders = 1e9, 0.0, 1e9, 0, 0
     rows = np.column_stack([o, h, lo, c, v]).tolist()
@@ -243,23 +237,13 @@ def run_floor(
             ("floor", step, when, ans["action"], "llm", equity, 0.0, 0, 1, 7, 0, 1, len(fills),
              digest, record_json),
         )  # fmt: skip
-        cur.execute(sql["calls"], ("floor", step, 0, "scripted", key, 1, 1, 0.0, 0.0, 0))
-        cur.executemany(
-            sql["verdicts"],
-            [("floor", step, j, int(x["approved"]), x["line"], x["rule"],
-              x["client_order_id"], when) for j, x in enumerate(verdicts)],
-        )  # fmt: skip
-        cur.execute(
-            sql["acks"],
-            ("floor", step, 0, order_id, ack["client_order_id"], "SYN", ack["side"], "accepted",
-             qty, when),
-        )  # fmt: skip
-        if fills:
-            cur.executemany(
-                sql["fills"],
-                [("floor", step, j, f["fill_id"], order_id, "SYN", f["side"], f["quantity"],
-                  f["price"], f["fee"], stamps[i + 1]) for j, f in enumerate(fills)],
-            )  # fmt: skip
+        rejected = [
+            ("floor", step, j, x["line"], x["rule"], x["client_order_id"], when)
+            for j, x in enumerate(verdicts)
+            if not x["approved"]
+        ]
+        if rejected:
+            cur.executemany(sql["rejections"], rejected)
         cur.execute("COMMIT")
         times.append((time.perf_counter() - t0) * 1e6)
     db.close()

@@ -26,9 +26,10 @@ _KEY = ("run_id", "step", "idx")
 def find_problems(conn: Connection, run_id: str) -> list[str]:
     """Check every stored step of ``run_id``; return one message per problem found.
 
-    For each step: its JSON parses and matches its digest, its ``n_*`` counts match its JSON, and
-    each child table holds exactly one row per LLM call, verdict, ack and fill of its JSON, in
-    order, whose ``idx`` is the record's position and whose columns equal the record's fields.
+    For each step: its JSON parses and matches its digest, its ``n_*`` counts match its JSON's
+    lists (LLM calls, verdicts, rejections, acks, fills), and each child table holds exactly one
+    row per child record of its JSON (a rejection), in order, whose ``idx`` is the record's
+    position and whose columns equal the record's fields.
 
     Args:
         conn: A connection, ideally inside one read transaction.
@@ -54,9 +55,15 @@ def find_problems(conn: Connection, run_id: str) -> list[str]:
             continue
         if record.digest() != row.digest:
             problems.append(f"{where}: JSON does not match its digest")
+        for count, keys in _schema.LISTS.values():
+            length = _length(record, keys)
+            if getattr(row, count) != length:
+                problems.append(
+                    f"{where}: {count}={getattr(row, count)}, the step's JSON has {length}"
+                )
         expected = child_records(record)
         for count, table in _schema.CHILD_TABLES.items():
-            want = [(i, *_columns(table, child)) for i, child in enumerate(expected[table.name])]
+            want = [(i, *_columns(table, child)) for i, child in expected[table.name]]
             got = children[count].get(row.step, [])
             if getattr(row, count) != len(want) or len(got) != len(want):
                 problems.append(
@@ -70,6 +77,13 @@ def find_problems(conn: Connection, run_id: str) -> list[str]:
                     f"the step's JSON says {want[bad]}"
                 )
     return problems
+
+
+def _length(record: StepRecord, keys: tuple[str, ...]) -> int:
+    node: Any = record
+    for key in keys:
+        node = getattr(node, key) if node is not None else None
+    return 0 if node is None else len(node)
 
 
 def _columns(table: Table, record: Record) -> tuple[Any, ...]:

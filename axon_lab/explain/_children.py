@@ -1,11 +1,13 @@
 r"""Reading child records (LLM calls, verdicts, acks, fills) back out of their steps' JSON.
 
-A child row stores no JSON of its own (see :mod:`axon_lab.explain._schema`): its record is the
-``idx``-th element of a list in its step's ``record_json``. On SQLite the database extracts that
-element (``json_extract`` returns the element's stored text), so only the child's JSON leaves the
-database. PostgreSQL's JSON operators refuse text holding an escaped NUL (``\u0000``), which a
-record may contain, so there the steps' JSON is read and the elements are picked out in Python,
-each step parsed once. Either way a record read back equals the one written.
+Child records have no JSON of their own (see :mod:`axon_lab.explain._schema`): each is an element
+of a list in its step's ``record_json``. :func:`read_lists` reads whole lists (every verdict of a
+run), :func:`read_children` the elements a child table's rows point at (the rejections of a
+rule). On SQLite the database picks the elements out (``json_each``, ``json_extract``: each
+returns the element's stored text), so only the children's JSON leaves the database.
+PostgreSQL's JSON operators refuse text holding an escaped NUL (``\u0000``), which a record may
+contain, so there the steps' JSON is read and the elements are picked out in Python, each step
+parsed once. Either way a record read back equals the one written.
 """
 
 from __future__ import annotations
@@ -14,12 +16,59 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, Table, and_, cast, func, literal, select
+from sqlalchemy import ColumnElement, String, Table, and_, cast, func, literal, select, true
 from sqlalchemy.engine import Connection
 
 from axon_lab.explain import _schema
 
-__all__ = ["read_children"]
+__all__ = ["read_children", "read_lists"]
+
+
+def read_lists(conn: Connection, name: str, run_id: str) -> tuple[list[str], list[int]]:
+    """The JSON of every element of the steps' list ``name`` (see ``LISTS``), in step order.
+
+    Only steps whose count column says the list is non-empty are read.
+
+    Args:
+        conn: A connection inside a read transaction.
+        name: A key of :data:`~axon_lab.explain._schema.LISTS` (``"fills"``, ...).
+        run_id: The run.
+
+    Returns:
+        The elements' JSON, and the steps whose list length disagrees with their count column
+        (a damaged store; empty normally).
+    """
+    count, keys = _schema.LISTS[name]
+    steps = _schema.steps
+    match = and_(steps.c.run_id == run_id, steps.c[count] > 0)
+    found: list[tuple[int, str]] = []  # (step, an element's JSON)
+    if conn.dialect.name == "sqlite":
+        path = "$." + ".".join(keys)  # plain identifiers, no quoting needed
+        items = func.json_each(steps.c.record_json, path).table_valued("key", "value", name="item")
+        query = (
+            select(steps.c.step, cast(items.c.value, String))
+            .select_from(steps.join(items, true()))
+            .where(match)
+            .order_by(steps.c.step, items.c.key)
+        )
+        found = [(step, text) for step, text in conn.execute(query)]
+        wanted = dict(conn.execute(select(steps.c.step, steps.c[count]).where(match)).all())
+    else:
+        wanted = {}
+        query = select(steps.c.step, steps.c[count], steps.c.record_json).where(match)
+        for step, n, text in conn.execute(query.order_by(steps.c.step)):
+            wanted[step] = n
+            node: Any = json.loads(text)
+            for key in keys:
+                node = node.get(key) if isinstance(node, dict) else None
+            for element in node if isinstance(node, list) else ():
+                dumped = json.dumps(element, separators=(",", ":"), ensure_ascii=False)
+                found.append((step, dumped))
+    seen: dict[int, int] = {}
+    for step, _text in found:
+        seen[step] = seen.get(step, 0) + 1
+    bad = sorted(step for step, n in wanted.items() if seen.get(step, 0) != n)
+    return [text for _step, text in found], bad
 
 
 def read_children(

@@ -20,7 +20,7 @@ from sqlalchemy.engine import processors
 
 from axon_lab.explain import _schema
 from axon_lab.explain._schema import key_text
-from axon_lab.records import Fill, LLMCall, OrderAck, Record, RiskVerdict, StepRecord
+from axon_lab.records import Record, RiskVerdict, StepRecord
 
 __all__ = ["COLUMNS", "RowBinder", "child_records", "step_action"]
 
@@ -43,18 +43,15 @@ def step_action(step: StepRecord) -> tuple[str | None, str | None]:
     return None, None
 
 
-_LLM_CALLS, _VERDICTS = _schema.llm_calls.name, _schema.verdicts.name
-_ACKS, _FILLS = _schema.acks.name, _schema.fills.name
+_REJECTIONS = _schema.rejections.name
 
 
-def child_records(step: StepRecord) -> dict[str, Sequence[Record]]:
-    """The child records of ``step`` by child table name, in record order (their ``idx``)."""
-    return {
-        _LLM_CALLS: step.analysis.llm_calls if step.analysis is not None else (),
-        _VERDICTS: step.verdicts,
-        _ACKS: step.acks,
-        _FILLS: step.fills,
-    }
+def child_records(step: StepRecord) -> dict[str, Sequence[tuple[int, Record]]]:
+    """The child records of ``step`` by child table name, each with its ``idx``, in order.
+
+    A rejection's ``idx`` is its position among all of the step's verdicts.
+    """
+    return {_REJECTIONS: [(i, v) for i, v in enumerate(step.verdicts) if not v.approved]}
 
 
 _MISSING = object()
@@ -130,73 +127,22 @@ class RowBinder:
 
     def children(self, step: StepRecord) -> list[tuple[str, list[Row]]]:
         """The child rows of ``step`` by table (as :func:`child_records`), non-empty ones only."""
+        verdicts = step.verdicts
+        if all(v.approved for v in verdicts):  # (an accepted order: every verdict approves)
+            return []
         run_id, n = key_text(step.run_id), step.step
-        out = []
-        calls = step.analysis.llm_calls if step.analysis is not None else ()
-        if calls:
-            out.append((_LLM_CALLS, [self._llm_call(run_id, n, i, c) for i, c in enumerate(calls)]))
-        if step.verdicts:
-            rows = [self._verdict(run_id, n, i, v) for i, v in enumerate(step.verdicts)]
-            out.append((_VERDICTS, rows))
-        if step.acks:
-            out.append((_ACKS, [self._ack(run_id, n, i, a) for i, a in enumerate(step.acks)]))
-        if step.fills:
-            out.append((_FILLS, [self._fill(run_id, n, i, f) for i, f in enumerate(step.fills)]))
-        return out
+        rows = [self._rejection(run_id, n, i, v) for i, v in enumerate(verdicts) if not v.approved]
+        return [(_REJECTIONS, rows)]
 
-    def _llm_call(self, run_id: str, n: int, i: int, c: LLMCall) -> Row:
+    def _rejection(self, run_id: str, n: int, i: int, v: RiskVerdict) -> Row:
         return (
             run_id,
             n,
             i,
-            key_text(c.model),
-            key_text(c.request_hash),
-            c.tokens_in,
-            c.tokens_out,
-            c.latency_s,
-            c.cost,
-            self._flag(c.cache_hit),
-        )
-
-    def _verdict(self, run_id: str, n: int, i: int, v: RiskVerdict) -> Row:
-        return (
-            run_id,
-            n,
-            i,
-            self._flag(v.approved),
             key_text(v.line.value),
             key_text(v.rule),
             _key_or_none(v.client_order_id),
             self._stamp(v.timestamp),
-        )
-
-    def _ack(self, run_id: str, n: int, i: int, a: OrderAck) -> Row:
-        return (
-            run_id,
-            n,
-            i,
-            key_text(a.order_id),
-            key_text(a.client_order_id),
-            key_text(a.symbol),
-            key_text(a.side.value),
-            key_text(a.status.value),
-            a.quantity,
-            self._stamp(a.timestamp),
-        )
-
-    def _fill(self, run_id: str, n: int, i: int, f: Fill) -> Row:
-        return (
-            run_id,
-            n,
-            i,
-            key_text(f.fill_id),
-            key_text(f.order_id),
-            key_text(f.symbol),
-            key_text(f.side.value),
-            f.quantity,
-            f.price,
-            f.fee,
-            self._stamp(f.timestamp),
         )
 
 

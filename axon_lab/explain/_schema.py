@@ -2,19 +2,25 @@
 
 A step's full JSON (``axon_steps.record_json``) is the one source of truth, and what queries
 hand back, so a record read from the store equals the one written. It holds the step's LLM calls,
-verdicts, acks and fills too; each child table row points into it (``run_id``, ``step``, ``idx``
-is the child's position in the step's list, :data:`CHILD_PATHS`) and copies a few of the child's
-fields, there to be indexed and filtered on. A child record is read back by extracting its JSON
-from the step's (SQLite ``json_extract``, PostgreSQL ``json ->``), never from a second copy.
+verdicts, acks and fills too, and they are read back from it: SQLite walks the lists in the
+database (``json_each``), PostgreSQL's steps are parsed in Python (its JSON operators refuse text
+holding an escaped NUL, which a record may contain). :data:`LISTS` says where each list sits and
+which ``steps`` column counts it.
 
-Why not a second JSON copy per child row: a step is committed before the next one starts, so the
-bytes and B-tree pages a commit touches are the loop's cost. Keeping each child's JSON once halves
-the bytes written per step, and the rejection-rule index covers rejections only (partial index),
-so the seven approvals of an accepted order do not touch seven places of it.
+Rows exist only for what a query filters on. ``steps`` carries the run, step, time, action and
+the per-list counts (``n_*``), all indexed or cheap to scan per run. Rejections are looked up
+by rule, so each rejecting verdict also has a row in ``axon_rejections`` (``run_id``, ``step``,
+``idx`` is the verdict's position in the step's list, :data:`CHILD_PATHS`) with its line and rule
+copied to be indexed; its record is read back from the step's JSON, never from a second copy.
 
-``steps`` also stores how many child rows a step has (``n_*``). Child rows are written in the
-step's transaction, so after any crash the counts, the child tables and the JSON agree;
-:meth:`ExplainStore.check_run <axon_lab.explain.ExplainStore.check_run>` verifies it.
+Why so few rows: a step is committed before the next one starts, so the B-tree pages a commit
+touches are the loop's cost. A row per LLM call, verdict, ack and fill (layout 2) wrote ten rows
+into four tables and their indexes for an accepted order, for lists nothing filters on; the
+step row alone is a third of that commit's time.
+
+The rejection rows are written in the step's transaction, so after any crash the counts, the
+rows and the JSON agree; :meth:`ExplainStore.check_run <axon_lab.explain.ExplainStore.check_run>`
+verifies it.
 
 :data:`LAYOUT` names this layout; the store refuses a database written with another one.
 """
@@ -40,24 +46,21 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
-    false,
 )
 
 __all__ = [
     "CHILD_PATHS",
     "CHILD_TABLES",
     "LAYOUT",
+    "LISTS",
     "KeyText",
     "UTCDateTime",
-    "acks",
-    "fills",
     "key_text",
-    "llm_calls",
     "meta",
     "metadata",
+    "rejections",
     "runs",
     "steps",
-    "verdicts",
 ]
 
 
@@ -115,8 +118,9 @@ class KeyText(TypeDecorator[str]):
         return None if value is None else str(value)
 
 
-LAYOUT = 2
-"""The explain store layout version (1: each child row kept its own JSON copy)."""
+LAYOUT = 3
+"""The explain store layout version (1: each child row kept its own JSON copy; 2: a row per LLM
+call, verdict, ack and fill, its JSON in the step's; 3: rows for rejections only)."""
 
 metadata = MetaData()
 
@@ -181,73 +185,29 @@ def _child(name: str, *columns: Column[Any], indexes: tuple[Index, ...] = ()) ->
     )
 
 
-llm_calls = _child(
-    "axon_llm_calls",
-    Column("model", KeyText, nullable=False),
-    Column("request_hash", KeyText, nullable=False),
-    Column("tokens_in", Integer, nullable=False),
-    Column("tokens_out", Integer, nullable=False),
-    Column("latency_s", Float, nullable=False),
-    Column("cost", Float, nullable=False),
-    Column("cache_hit", Boolean, nullable=False),
-)
-
-verdicts = _child(
-    "axon_verdicts",
-    Column("approved", Boolean, nullable=False),
+rejections = _child(
+    "axon_rejections",
     Column("line", KeyText(16), nullable=False),
     Column("rule", KeyText, nullable=False),
     Column("client_order_id", KeyText, nullable=True),
     Column("timestamp", UTCDateTime, nullable=False),
+    indexes=(Index("ix_axon_rejections_rule", "run_id", "rule"),),
 )
-# Rejections only: what ExplainStore.rejections() and steps(rejected_rule=) look up. Approvals,
-# most verdicts, stay out of it (each rule would be a separate place in the index to update).
-Index(
-    "ix_axon_rejections_rule",
-    verdicts.c.run_id,
-    verdicts.c.rule,
-    sqlite_where=verdicts.c.approved.is_(false()),
-    postgresql_where=verdicts.c.approved.is_(false()),
-)
+"""One row per rejecting verdict: what ``rejections(rule=)`` and ``steps(rejected_rule=)`` find;
+``idx`` is the verdict's position in its step's ``verdicts``."""
 
-acks = _child(
-    "axon_acks",
-    Column("order_id", KeyText, nullable=False),
-    Column("client_order_id", KeyText, nullable=False),
-    Column("symbol", KeyText, nullable=False),
-    Column("side", KeyText(4), nullable=False),
-    Column("status", KeyText(32), nullable=False),
-    Column("quantity", Float, nullable=False),
-    Column("timestamp", UTCDateTime, nullable=False),
-    indexes=(Index("ix_axon_acks_order", "run_id", "order_id"),),
-)
-
-fills = _child(
-    "axon_fills",
-    Column("fill_id", KeyText, nullable=False),
-    Column("order_id", KeyText, nullable=False),
-    Column("symbol", KeyText, nullable=False),
-    Column("side", KeyText(4), nullable=False),
-    Column("quantity", Float, nullable=False),
-    Column("price", Float, nullable=False),
-    Column("fee", Float, nullable=False),
-    Column("timestamp", UTCDateTime, nullable=False),
-    indexes=(Index("ix_axon_fills_order", "run_id", "order_id"),),
-)
-
-CHILD_TABLES: dict[str, Table] = {
-    "n_llm_calls": llm_calls,
-    "n_verdicts": verdicts,
-    "n_acks": acks,
-    "n_fills": fills,
-}
+CHILD_TABLES: dict[str, Table] = {"n_rejections": rejections}
 """Each child table, keyed by the ``steps`` column that counts its rows."""
 
-CHILD_PATHS: dict[str, tuple[str, ...]] = {
-    llm_calls.name: ("analysis", "llm_calls"),
-    verdicts.name: ("verdicts",),
-    acks.name: ("acks",),
-    fills.name: ("fills",),
-}
+CHILD_PATHS: dict[str, tuple[str, ...]] = {rejections.name: ("verdicts",)}
 """Where each child table's records sit in the step's JSON: the keys down to the list that
 ``idx`` indexes."""
+
+LISTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "llm_calls": ("n_llm_calls", ("analysis", "llm_calls")),
+    "verdicts": ("n_verdicts", ("verdicts",)),
+    "acks": ("n_acks", ("acks",)),
+    "fills": ("n_fills", ("fills",)),
+}
+"""Each list of child records in a step's JSON: the ``steps`` column that counts its elements
+and the keys down to it."""

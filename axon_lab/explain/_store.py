@@ -13,14 +13,14 @@ from datetime import UTC, date, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn, Self, TypeVar
 
-from sqlalchemy import ColumnElement, Table, and_, exists, false, func, insert, select, text
+from sqlalchemy import ColumnElement, and_, exists, func, insert, select, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 
 from axon_lab.errors import ConfigError, RecordError, StoreError
 from axon_lab.explain import _schema
 from axon_lab.explain._check import find_problems
-from axon_lab.explain._children import read_children
+from axon_lab.explain._children import read_children, read_lists
 from axon_lab.explain._engine import (
     BEGIN_OPTION,
     boundary,
@@ -335,7 +335,7 @@ class ExplainStore:
             StoreError: If the run does not exist or the read fails.
         """
         self._check_open()
-        steps, verdicts = _schema.steps, _schema.verdicts
+        steps, rejections = _schema.steps, _schema.rejections
         conditions: list[ColumnElement[bool]] = [steps.c.run_id == run_id]
         if start is not None:
             conditions.append(steps.c.timestamp >= _aware("start", start))
@@ -346,10 +346,9 @@ class ExplainStore:
         if rejected_rule is not None:
             conditions.append(
                 exists().where(
-                    verdicts.c.run_id == steps.c.run_id,
-                    verdicts.c.step == steps.c.step,
-                    verdicts.c.rule == rejected_rule,
-                    verdicts.c.approved.is_(false()),
+                    rejections.c.run_id == steps.c.run_id,
+                    rejections.c.step == steps.c.step,
+                    rejections.c.rule == rejected_rule,
                 )
             )
         query = select(steps.c.record_json).where(and_(*conditions)).order_by(steps.c.step)
@@ -444,45 +443,52 @@ class ExplainStore:
         Raises:
             StoreError: If the run does not exist or the read fails.
         """
-        verdicts = _schema.verdicts
-        conditions: list[ColumnElement[bool]] = [verdicts.c.approved.is_(false())]
+        rejections = _schema.rejections
+        conditions: list[ColumnElement[bool]] = []
         if rule is not None:
-            conditions.append(verdicts.c.rule == rule)
-        return self._children(verdicts, RiskVerdict, run_id, conditions)
+            conditions.append(rejections.c.rule == rule)
+        self._check_open()
+        label = f"RiskVerdict of run {run_id!r}"
+        with self._reading(f"query {label}") as conn:
+            self._require_run(conn, run_id)
+            rows = read_children(conn, rejections, run_id, conditions)
+        texts = [row for row in rows if row is not None]
+        if len(texts) != len(rows):
+            raise StoreError(
+                f"A stored rejection of run {run_id!r} has no record in its step's JSON; the "
+                f"store was edited by hand or damaged. store.check_run({run_id!r}) lists the "
+                "broken steps."
+            )
+        return _parse_all(RiskVerdict, texts, label)
 
     def verdicts(self, run_id: str) -> list[RiskVerdict]:
         """Every risk verdict of the run, approvals included, in step order."""
-        return self._children(_schema.verdicts, RiskVerdict, run_id)
+        return self._list("verdicts", RiskVerdict, run_id)
 
     def llm_calls(self, run_id: str) -> list[LLMCall]:
         """Every LLM call of the run, in step order."""
-        return self._children(_schema.llm_calls, LLMCall, run_id)
+        return self._list("llm_calls", LLMCall, run_id)
 
     def orders(self, run_id: str) -> list[OrderAck]:
         """Every order acknowledgement of the run, in step order."""
-        return self._children(_schema.acks, OrderAck, run_id)
+        return self._list("acks", OrderAck, run_id)
 
     def fills(self, run_id: str) -> list[Fill]:
         """Every fill of the run, in step order."""
-        return self._children(_schema.fills, Fill, run_id)
+        return self._list("fills", Fill, run_id)
 
-    def _children(
-        self,
-        table: Table,
-        kind: type[_R],
-        run_id: str,
-        conditions: Sequence[ColumnElement[bool]] = (),
-    ) -> list[_R]:
+    def _list(self, name: str, kind: type[_R], run_id: str) -> list[_R]:
         self._check_open()
         label = f"{kind.__name__} of run {run_id!r}"
         with self._reading(f"query {label}") as conn:
             self._require_run(conn, run_id)
-            rows = read_children(conn, table, run_id, conditions)
-        texts = [row for row in rows if row is not None]
-        if len(texts) != len(rows):
+            texts, bad = read_lists(conn, name, run_id)
+        if bad:
+            count = _schema.LISTS[name][0]
             raise StoreError(
-                f"A stored {label} has no record in its step's JSON; the store was edited by "
-                f"hand or damaged. store.check_run({run_id!r}) lists the broken steps."
+                f"Step {bad[0]} of run {run_id!r} stores {count} that disagrees with its JSON "
+                f"({len(bad)} such steps); the store was edited by hand or damaged. "
+                f"store.check_run({run_id!r}) lists the broken steps."
             )
         return _parse_all(kind, texts, label)
 
@@ -517,9 +523,9 @@ class ExplainStore:
     def check_run(self, run_id: str) -> list[str]:
         """Verify that every stored step of ``run_id`` is whole; return the problems found.
 
-        For each step: its JSON parses, matches its digest, and its LLM calls, verdicts, acks and
-        fills are exactly the child rows stored beside it. An empty list means the run is sound,
-        e.g. after a crash.
+        For each step: its JSON parses, matches its digest, its stored counts match its LLM calls,
+        verdicts, acks and fills, and its rejections are exactly the rejection rows stored beside
+        it. An empty list means the run is sound, e.g. after a crash.
 
         Raises:
             StoreError: If the run does not exist or the read fails.

@@ -9,16 +9,13 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from axon_lab.explain import ExplainStore
-from axon_lab.explain._engine import normalise_url
 
 HERE = Path(__file__).resolve().parent
 POSTGRES_URL = os.environ.get("AXON_TEST_POSTGRES_URL", "")
@@ -64,18 +61,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'runs' / 'axon.db'}"
         return
-    base = normalise_url(POSTGRES_URL)
-    schema = f"axon_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base)
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = base.update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    finally:
-        admin.dispose()
+    yield request.getfixturevalue("postgres_url")  # a fresh schema (tests/conftest.py)
 
 
 @pytest.fixture

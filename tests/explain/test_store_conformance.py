@@ -297,17 +297,14 @@ def test_check_run_finds_a_missing_child_row(
 ) -> None:
     _recorded(store, gen, 3)
     assert store.check_run("run-a") == []
-    engine = create_engine(normalise_url(store_url))
-    try:
-        with engine.begin() as conn:
-            conn.execute(
-                delete(_schema.fills).where(_schema.fills.c.step == 0, _schema.fills.c.idx == 1)
-            )
-    finally:
-        engine.dispose()
+    rejections = _schema.rejections
+    _tamper(store_url, delete(rejections).where(rejections.c.step == 2))
     problems = store.check_run("run-a")
     assert len(problems) == 1
-    assert "step 0: 1 axon_fills rows stored, n_fills=2, the step's JSON has 2" in problems[0]
+    assert (
+        "step 2: 0 axon_rejections rows stored, n_rejections=1, the step's JSON has 1"
+        in (problems[0])
+    )
 
 
 def _tamper(store_url: str, statement: Any) -> None:
@@ -323,15 +320,15 @@ def test_check_run_finds_a_child_row_that_disagrees_with_its_record(
     store: ExplainStore, store_url: str, gen: ModuleType
 ) -> None:
     written = _recorded(store, gen, 3)
-    verdicts = _schema.verdicts
-    rule = written[0].verdicts[1].rule
+    rejections = _schema.rejections
+    rule = written[2].verdicts[1].rule
     _tamper(
         store_url,
-        update(verdicts).where(verdicts.c.step == 0, verdicts.c.idx == 1).values(rule="edited"),
+        update(rejections).where(rejections.c.step == 2).values(rule="edited"),
     )
     problems = store.check_run("run-a")
     assert len(problems) == 1
-    assert "step 0: axon_verdicts row 1 is (idx, ...) = (1, " in problems[0]
+    assert "step 2: axon_rejections row 0 is (idx, ...) = (1, " in problems[0]
     assert "'edited'" in problems[0]
     assert repr(rule) in problems[0]
 
@@ -340,18 +337,31 @@ def test_a_child_row_without_its_record_is_a_read_error(
     store: ExplainStore, store_url: str, gen: ModuleType
 ) -> None:
     _recorded(store, gen, 3)
-    fills = _schema.fills
-    _tamper(store_url, update(fills).where(fills.c.step == 0, fills.c.idx == 1).values(idx=7))
+    rejections = _schema.rejections
+    _tamper(store_url, update(rejections).where(rejections.c.step == 2).values(idx=7))
     with pytest.raises(StoreError, match=r"has no record in its step's JSON.*check_run"):
+        store.rejections("run-a")
+    assert any("axon_rejections" in problem for problem in store.check_run("run-a"))
+
+
+def test_a_list_count_that_disagrees_with_the_json_is_found(
+    store: ExplainStore, store_url: str, gen: ModuleType
+) -> None:
+    written = _recorded(store, gen, 3)
+    assert len(written[0].fills) == 2
+    steps = _schema.steps
+    _tamper(store_url, update(steps).where(steps.c.step == 0).values(n_fills=3))
+    assert store.check_run("run-a") == ["run 'run-a' step 0: n_fills=3, the step's JSON has 2"]
+    with pytest.raises(StoreError, match=r"Step 0 of run 'run-a' stores n_fills that disagrees"):
         store.fills("run-a")
-    assert any("axon_fills" in problem for problem in store.check_run("run-a"))
+    assert store.orders("run-a") == [a for s in written for a in s.acks]  # other lists still read
 
 
 def test_a_store_of_another_layout_is_refused(store: ExplainStore, store_url: str) -> None:
     _new_run(store)
     meta = _schema.meta
-    _tamper(store_url, update(meta).where(meta.c.key == "layout").values(value="1"))
-    with pytest.raises(StoreError, match=r"earlier axon_lab \(store layout 1; this version reads"):
+    _tamper(store_url, update(meta).where(meta.c.key == "layout").values(value="2"))
+    with pytest.raises(StoreError, match=r"earlier axon_lab \(store layout 2; this version reads"):
         ExplainStore(store_url)
     _tamper(store_url, delete(meta))  # a layout-1 store had no axon_meta row at all
     with pytest.raises(StoreError, match=r"layout 1;.*into a new database"):

@@ -69,7 +69,7 @@ def test_sqlite_file_gets_its_directory_wal_and_foreign_keys(tmp_path: Path) -> 
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
     finally:
         conn.close()
-    assert {"axon_runs", "axon_steps", "axon_verdicts", "axon_fills"} <= tables
+    assert {"axon_meta", "axon_runs", "axon_steps", "axon_rejections"} <= tables
 
 
 def test_default_url_is_runs_axon_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

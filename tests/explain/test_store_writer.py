@@ -48,24 +48,10 @@ def _reference_rows(step: StepRecord, dialect: Dialect) -> dict[str, list[tuple[
                 "record_json": step.to_json(),
             }
         ],
-        "axon_llm_calls": [{**key, "idx": i, **c.model_dump()} for i, c in enumerate(calls)],
-        "axon_verdicts": [
+        "axon_rejections": [
             {**key, "idx": i, **v.model_dump(), "line": v.line.value}
             for i, v in enumerate(step.verdicts)
-        ],
-        "axon_acks": [
-            {
-                **key,
-                "idx": i,
-                **a.model_dump(),
-                "side": a.side.value,
-                "status": a.status.value,
-            }
-            for i, a in enumerate(step.acks)
-        ],
-        "axon_fills": [
-            {**key, "idx": i, **f.model_dump(), "side": f.side.value}
-            for i, f in enumerate(step.fills)
+            if not v.approved
         ],
     }
     bound: dict[str, list[tuple[Any, ...]]] = {}

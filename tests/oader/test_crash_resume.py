@@ -47,7 +47,7 @@ def _frame():  # type: ignore[no-untyped-def]
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'crash.db'}"
-    return POSTGRES_URL
+    return str(request.getfixturevalue("postgres_url"))  # a fresh schema (tests/conftest.py)
 
 
 def test_sigkilled_loop_keeps_every_reported_step_and_resumes_identically(
