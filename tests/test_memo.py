@@ -36,3 +36,18 @@ def test_a_full_memo_starts_over_and_stays_correct() -> None:
     assert [memo(box) for box in boxes] == list(range(10))
     assert len(memo) <= 3
     assert [memo(box) for box in boxes] == list(range(10))
+
+
+def test_many_is_each_call_in_order() -> None:
+    calls: list[int] = []
+
+    def make(box: _Box) -> int:
+        calls.append(box.value)
+        return box.value * 10
+
+    memo: IdentityMemo[_Box, int] = IdentityMemo(make, size=4)
+    boxes = [_Box(i) for i in range(6)]
+    assert memo.many(boxes[:3]) == [0, 10, 20]
+    assert memo.many(reversed(boxes)) == [50, 40, 30, 20, 10, 0]  # the memo starts over on the way
+    assert calls == [0, 1, 2, 5, 4, 3, 2, 1, 0]  # (full at 4: cleared, so 2, 1, 0 are made again)
+    assert memo.many([]) == []

@@ -57,8 +57,7 @@ def render_observation(observation: Observation, *, max_bars: int = 12) -> str:
     for symbol in observation.symbols:
         lines.append(f"== {symbol} ==")
         lines.append("timestamp,open,high,low,close,volume")
-        for b in observation.bars.get(symbol, ())[-max_bars:]:
-            lines.append(_bar_line(b))
+        lines += _bar_line.many(observation.bars.get(symbol, ())[-max_bars:])
         feats = observation.features.get(symbol, {})
         if feats:
             shown = ", ".join(f"{k}={_num(v)}" for k, v in feats.items())

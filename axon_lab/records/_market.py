@@ -166,7 +166,7 @@ class Observation(Record):
         # symbols and a timeframe) holds no unescaped quote that could fake the key.
         cut = rest.index(',"features":')
         parts = ",".join(
-            f"{to_json(symbol).decode()}:[{','.join(map(_bar_json, series))}]"
+            f"{to_json(symbol).decode()}:[{','.join(_bar_json.many(series))}]"
             for symbol, series in bars.items()
         )
         return f'{rest[:cut]},"bars":{{{parts}}}{rest[cut:]}'

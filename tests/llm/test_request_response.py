@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -146,3 +147,27 @@ def test_memoised_messages_are_fresh_copies() -> None:
     second = LLMRequest.build(messages)
     assert second.messages[0]["content"] == "same every step"
     assert second.key("m") == request_key("m", messages)
+
+
+@given(
+    changes=st.fixed_dictionaries(
+        {},
+        optional={
+            "request_hash": st.text(max_size=8),
+            "latency_s": st.floats(allow_nan=False),
+            "cache_hit": st.booleans(),
+            "usage": st.builds(Usage, prompt_tokens=st.integers(0, 9)),
+            "retry_errors": st.lists(st.text(max_size=3), max_size=2).map(tuple),
+        },
+    )
+)
+def test_replace_is_dataclasses_replace(changes: dict) -> None:
+    base = LLMResponse(text="t", model="m", raw="{}", attempts=2, tool_calls=(ToolCall(name="x"),))
+    new = base.replace(**changes)
+    assert new == dataclasses.replace(base, **changes)
+    assert type(new) is LLMResponse
+    assert base == LLMResponse(  # the original is untouched
+        text="t", model="m", raw="{}", attempts=2, tool_calls=(ToolCall(name="x"),)
+    )
+    with pytest.raises(TypeError, match="bogus"):
+        base.replace(bogus=1, **changes)
