@@ -24,7 +24,7 @@ from axon_lab.explain import _schema
 __all__ = ["read_children", "read_lists"]
 
 
-def read_lists(conn: Connection, name: str, run_id: str) -> tuple[list[str], list[int]]:
+def read_lists(conn: Connection, name: str, run_id: str) -> tuple[list[str], str | None]:
     """The JSON of every element of the steps' list ``name`` (see ``LISTS``), in step order.
 
     Only steps whose count column says the list is non-empty are read.
@@ -35,48 +35,50 @@ def read_lists(conn: Connection, name: str, run_id: str) -> tuple[list[str], lis
         run_id: The run.
 
     Returns:
-        The elements' JSON, and the steps whose list length disagrees with their count column
-        (a damaged store; empty normally).
+        The elements' JSON, and what is damaged (None normally): the steps whose list length
+        disagrees with their count column.
     """
     count, keys = _schema.LISTS[name]
     steps = _schema.steps
     match = and_(steps.c.run_id == run_id, steps.c[count] > 0)
-    found: list[tuple[int, str]] = []  # (step, an element's JSON)
+    rows: list[tuple[int, int, str | None]] = []  # (step, its count, an element's JSON or None)
     if conn.dialect.name == "sqlite":
         path = "$." + ".".join(keys)  # plain identifiers, no quoting needed
         items = func.json_each(steps.c.record_json, path).table_valued("key", "value", name="item")
-        query = (
-            select(steps.c.step, cast(items.c.value, String))
-            .select_from(steps.join(items, true()))
+        query = (  # a step whose list is missing still gives one row (value NULL): a left join
+            select(steps.c.step, steps.c[count], cast(items.c.value, String))
+            .select_from(steps.outerjoin(items, true()))
             .where(match)
             .order_by(steps.c.step, items.c.key)
         )
-        found = [(step, text) for step, text in conn.execute(query)]
-        wanted = dict(conn.execute(select(steps.c.step, steps.c[count]).where(match)).all())
+        rows = [(step, n, text) for step, n, text in conn.execute(query)]
     else:
-        wanted = {}
         query = select(steps.c.step, steps.c[count], steps.c.record_json).where(match)
         for step, n, text in conn.execute(query.order_by(steps.c.step)):
-            wanted[step] = n
-            node: Any = json.loads(text)
-            for key in keys:
-                node = node.get(key) if isinstance(node, dict) else None
-            for element in node if isinstance(node, list) else ():
-                dumped = json.dumps(element, separators=(",", ":"), ensure_ascii=False)
-                found.append((step, dumped))
+            node = _at(json.loads(text), keys)
+            elements = node if isinstance(node, list) else []
+            rows += [(step, n, _dump(e)) for e in elements] or [(step, n, None)]
     seen: dict[int, int] = {}
-    for step, _text in found:
-        seen[step] = seen.get(step, 0) + 1
-    bad = sorted(step for step, n in wanted.items() if seen.get(step, 0) != n)
-    return [text for _step, text in found], bad
+    wanted: dict[int, int] = {}
+    for step, n, text in rows:
+        wanted[step] = n
+        seen[step] = seen.get(step, 0) + (text is not None)
+    bad = [step for step, n in wanted.items() if seen[step] != n]
+    texts = [text for _step, _n, text in rows if text is not None]
+    if not bad:
+        return texts, None
+    return texts, (
+        f"Step {bad[0]} of run {run_id!r} stores {count} that disagrees with its JSON "
+        f"({len(bad)} such steps)"
+    )
 
 
 def read_children(
     conn: Connection, table: Table, run_id: str, conditions: Sequence[ColumnElement[bool]]
-) -> list[str | None]:
+) -> tuple[list[str], str | None]:
     """The JSON of the records of ``table``'s rows that match, in step and ``idx`` order.
 
-    ``None`` stands for a row whose step's JSON has no such element (a damaged store).
+    Also returns what is damaged (None normally): a row whose step's JSON has no such element.
 
     Args:
         conn: A connection inside a read transaction.
@@ -100,7 +102,7 @@ def read_children(
             .where(match)
             .order_by(table.c.step, table.c.idx)
         )
-        return list(conn.execute(query).scalars())
+        return _found(list(conn.execute(query).scalars()), table, run_id)
     rows = conn.execute(
         select(table.c.step, table.c.idx).where(match).order_by(table.c.step, table.c.idx)
     ).all()
@@ -117,14 +119,32 @@ def read_children(
             text = by_step.get(step)
             parsed = (step, None if text is None else json.loads(text))
         out.append(_element(parsed[1], keys, idx))
-    return out
+    return _found(out, table, run_id)
 
 
-def _element(step: Any, keys: Sequence[str], idx: int) -> str | None:
+def _found(texts: list[str | None], table: Table, run_id: str) -> tuple[list[str], str | None]:
+    kept = [text for text in texts if text is not None]
+    if len(kept) == len(texts):
+        return kept, None
+    what = table.name.removeprefix("axon_").removesuffix("s")  # "rejection"
+    return kept, f"A stored {what} of run {run_id!r} has no record in its step's JSON"
+
+
+def _at(step: Any, keys: Sequence[str]) -> Any:
+    """The node of a parsed step's JSON at ``keys`` (None where a key is missing)."""
     node = step
     for key in keys:
         node = node.get(key) if isinstance(node, dict) else None
+    return node
+
+
+def _dump(element: Any) -> str:
+    # compact JSON as pydantic writes it; floats print exactly (repr), strings re-escaped
+    return json.dumps(element, separators=(",", ":"), ensure_ascii=False)
+
+
+def _element(step: Any, keys: Sequence[str], idx: int) -> str | None:
+    node = _at(step, keys)
     if not isinstance(node, list) or not 0 <= idx < len(node):
         return None
-    # compact JSON as pydantic writes it; floats print exactly (repr), strings re-escaped
-    return json.dumps(node[idx], separators=(",", ":"), ensure_ascii=False)
+    return _dump(node[idx])

@@ -127,16 +127,15 @@ class RowBinder:
 
     def children(self, step: StepRecord) -> list[tuple[str, list[Row]]]:
         """The child rows of ``step`` by table (as :func:`child_records`), non-empty ones only."""
-        verdicts = step.verdicts
-        if all(v.approved for v in verdicts):  # (an accepted order: every verdict approves)
-            return []
-        run_id, n = key_text(step.run_id), step.step
-        rows = [self._rejection(run_id, n, i, v) for i, v in enumerate(verdicts) if not v.approved]
-        return [(_REJECTIONS, rows)]
+        run_id, n = step.run_id, step.step
+        rows = [
+            self._rejection(run_id, n, i, v) for i, v in enumerate(step.verdicts) if not v.approved
+        ]
+        return [(_REJECTIONS, rows)] if rows else []
 
     def _rejection(self, run_id: str, n: int, i: int, v: RiskVerdict) -> Row:
         return (
-            run_id,
+            key_text(run_id),
             n,
             i,
             key_text(v.line.value),

@@ -7,7 +7,7 @@ import hashlib
 import json
 import math
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from types import TracebackType
@@ -444,22 +444,10 @@ class ExplainStore:
             StoreError: If the run does not exist or the read fails.
         """
         rejections = _schema.rejections
-        conditions: list[ColumnElement[bool]] = []
-        if rule is not None:
-            conditions.append(rejections.c.rule == rule)
-        self._check_open()
-        label = f"RiskVerdict of run {run_id!r}"
-        with self._reading(f"query {label}") as conn:
-            self._require_run(conn, run_id)
-            rows = read_children(conn, rejections, run_id, conditions)
-        texts = [row for row in rows if row is not None]
-        if len(texts) != len(rows):
-            raise StoreError(
-                f"A stored rejection of run {run_id!r} has no record in its step's JSON; the "
-                f"store was edited by hand or damaged. store.check_run({run_id!r}) lists the "
-                "broken steps."
-            )
-        return _parse_all(RiskVerdict, texts, label)
+        conditions = [] if rule is None else [rejections.c.rule == rule]
+        return self._read_records(
+            RiskVerdict, run_id, lambda conn: read_children(conn, rejections, run_id, conditions)
+        )
 
     def verdicts(self, run_id: str) -> list[RiskVerdict]:
         """Every risk verdict of the run, approvals included, in step order."""
@@ -478,16 +466,23 @@ class ExplainStore:
         return self._list("fills", Fill, run_id)
 
     def _list(self, name: str, kind: type[_R], run_id: str) -> list[_R]:
+        return self._read_records(kind, run_id, lambda conn: read_lists(conn, name, run_id))
+
+    def _read_records(
+        self,
+        kind: type[_R],
+        run_id: str,
+        read: Callable[[Connection], tuple[list[str], str | None]],
+    ) -> list[_R]:
+        """Parse the records ``read`` finds (it also says what is damaged, if anything)."""
         self._check_open()
         label = f"{kind.__name__} of run {run_id!r}"
         with self._reading(f"query {label}") as conn:
             self._require_run(conn, run_id)
-            texts, bad = read_lists(conn, name, run_id)
-        if bad:
-            count = _schema.LISTS[name][0]
+            texts, damage = read(conn)
+        if damage is not None:
             raise StoreError(
-                f"Step {bad[0]} of run {run_id!r} stores {count} that disagrees with its JSON "
-                f"({len(bad)} such steps); the store was edited by hand or damaged. "
+                f"{damage}; the store was edited by hand or damaged. "
                 f"store.check_run({run_id!r}) lists the broken steps."
             )
         return _parse_all(kind, texts, label)
