@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 
-from axon_lab.errors import CacheMissError, ConfigError
+from axon_lab.errors import CacheMissError, ConfigError, StoreError
 from axon_lab.llm._cache_store import DEFAULT_CACHE_URL, CacheStore, SQLCacheStore
 from axon_lab.llm._client import BaseLLMClient, LLMClient, asend_request, send_request
 from axon_lab.llm._request import LLMRequest
@@ -106,9 +106,16 @@ class CachedClient(BaseLLMClient):
             return None
         hit = self.store.get(key)
         if hit is not None:
-            return LLMResponse.from_dict(json.loads(hit)).replace(
-                cache_hit=True, request_hash=key, cost=0.0
-            )
+            try:
+                data = json.loads(hit)
+                data.update(cache_hit=True, request_hash=key, cost=0.0)  # a hit is free
+                return LLMResponse.from_dict(data)
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                raise StoreError(
+                    f"The LLM cache entry for key {key} is not a recorded response "
+                    f"({type(exc).__name__}: {exc}); delete that row from the cache table, "
+                    "then record it again with mode='record'."
+                ) from exc
         if self.mode is CacheMode.REPLAY:
             step = _label.get()
             where = f" at {step}" if step else ""

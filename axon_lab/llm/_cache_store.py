@@ -9,6 +9,8 @@ A PostgreSQL URL works the same way (``ON CONFLICT DO NOTHING``).
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 import time
 from pathlib import Path
@@ -148,6 +150,15 @@ class SQLCacheStore:
         self._dbapi_error: type[Exception] = self._engine.dialect.loaded_dbapi.Error
         self._count = sa.select(sa.func.count()).select_from(self._table)
         self._insert = self._make_insert(sa)
+        self._lock = threading.Lock()
+        self._held: tuple[int, Any] | None = None  # (pid, DBAPI connection), SQLite only
+        self._insert_sql = ""
+        if self._dialect == "sqlite" and self._insert is not None:
+            insert = self._insert.compile(dialect=self._engine.dialect)
+            order = ("key", "model", "label", "created_at", "response")
+            if tuple(insert.positiontup or ()) != order:
+                raise StoreError(f"internal: cache INSERT parameters {insert.positiontup}")
+            self._insert_sql = str(insert)
 
     def _create_table(self, sa: Any) -> None:
         # Several threads or processes may open the same database at once. The existence check
@@ -180,9 +191,12 @@ class SQLCacheStore:
 
     def get(self, key: str) -> str | None:
         """The stored JSON for ``key``, or None."""
-        # A replayed run reads once per LLM call: the pre-rendered SELECT on a pooled driver
-        # connection skips SQLAlchemy's per-execute work (statement cache lookup, result
-        # wrapping), which cost more than SQLite's own lookup by primary key.
+        if self._dialect == "sqlite":
+            rows = self._on_held(self._select_sql, (key,), "read")
+            return None if not rows else str(rows[0][0])
+        # Other databases: the pre-rendered SELECT on a pooled driver connection, which skips
+        # SQLAlchemy's per-execute work (statement cache lookup, result wrapping). The pool's
+        # return ends the read transaction, so a connection never idles inside one.
         from sqlalchemy import exc as sa_exc
 
         raw = None
@@ -204,10 +218,53 @@ class SQLCacheStore:
     def _select_params(self, key: str) -> tuple[str] | dict[str, str]:
         return (key,) if self._select_positional else {"key": key}
 
+    def _on_held(self, sql: str, params: tuple[Any, ...], action: str) -> list[Any]:
+        """Run one statement on the held SQLite connection; commit it if it wrote.
+
+        A replayed run reads once per LLM call, and checking a connection out of the pool and
+        resetting it on return cost ~4x SQLite's own lookup by primary key. So the store keeps one
+        driver connection (opened by the engine, so with its pragmas) and serialises its users
+        with a lock. ``fetchall`` runs each statement to its end, which ends the read
+        transaction: the connection never pins an old snapshot of the WAL. A connection
+        inherited across ``fork`` is never used (SQLite forbids it): the child opens its own.
+        """
+        from sqlalchemy import exc as sa_exc
+
+        with self._lock:
+            held = self._held
+            try:
+                if held is None or held[0] != os.getpid():
+                    held = self._held = (os.getpid(), self._engine.raw_connection())
+                raw = held[1]
+                cursor = raw.cursor()
+                try:
+                    cursor.execute(sql, params)
+                    rows = cursor.fetchall()
+                    changed = cursor.rowcount
+                finally:
+                    cursor.close()
+                if action == "write":
+                    raw.commit()
+                    return [changed]
+                return list(rows)
+            except (self._dbapi_error, sa_exc.SQLAlchemyError) as exc:
+                self._drop_held()
+                raise StoreError(f"Cannot {action} the LLM cache at {self.url!r}: {exc}") from exc
+
+    def _drop_held(self) -> None:
+        held, self._held = self._held, None
+        if held is not None and held[0] == os.getpid():
+            # not back to the pool: its state is unknown (and closing a broken one may fail too)
+            with contextlib.suppress(Exception):
+                held[1].invalidate()
+
     def put(self, key: str, value: str, *, model: str, label: str | None = None) -> bool:
         """Insert unless ``key`` is present (insert-or-ignore); return whether it was inserted."""
         import sqlalchemy as sa
 
+        if self._dialect == "sqlite":
+            params = (key, model, label, time.time(), value)
+            return bool(self._on_held(self._insert_sql, params, "write")[0])
         row = {"key": key, "model": model, "label": label, "created_at": time.time()}
         row["response"] = value
         try:
@@ -227,5 +284,9 @@ class SQLCacheStore:
             return int(conn.execute(self._count).scalar_one())
 
     def close(self) -> None:
-        """Release the connection pool."""
+        """Release the held connection and the connection pool."""
+        with self._lock:
+            held, self._held = self._held, None
+            if held is not None and held[0] == os.getpid():
+                held[1].close()
         self._engine.dispose()

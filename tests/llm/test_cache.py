@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from axon_lab.errors import CacheMissError, ConfigError
+from axon_lab.errors import CacheMissError, ConfigError, StoreError
 from axon_lab.llm import (
     CachedClient,
     CacheMode,
@@ -250,3 +250,108 @@ def test_sql_store_is_in_wal_mode_with_its_own_table(tmp_path: Path) -> None:
 def test_invalid_url_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="Invalid cache URL"):
         SQLCacheStore("not a url")
+
+
+def test_a_held_sqlite_reader_sees_later_writes_and_never_pins_the_wal(tmp_path: Path) -> None:
+    # the store keeps one connection between lookups: it must not hold a read snapshot open
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path / 'axon.db'}"
+    reader, writer = SQLCacheStore(url), SQLCacheStore(url)
+    assert reader.get("k") is None  # the reader's connection is now open and held
+    assert writer.put("k", '{"v": 1}', model="m") is True
+    assert reader.get("k") == '{"v": 1}'
+    for i in range(50):
+        writer.put(f"k{i}", "{}", model="m")
+    assert reader.get("k49") == "{}"
+    con = sqlite3.connect(tmp_path / "axon.db")
+    busy, _, _ = con.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    con.close()
+    assert busy == 0, "a held cache connection blocks the WAL checkpoint"
+    reader.close()
+    writer.close()
+
+
+def test_one_sql_store_shared_by_threads(tmp_path: Path) -> None:
+    store = SQLCacheStore(f"sqlite:///{tmp_path / 'axon.db'}")
+    errors: list[BaseException] = []
+    inserted: list[bool] = []
+
+    def worker(n: int) -> None:
+        try:
+            for i in range(40):
+                inserted.append(store.put(f"k{i}", f'"{n}"', model="m"))
+                if store.get(f"k{i}") is None:
+                    raise AssertionError(f"k{i} missing right after its put")
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    assert sum(inserted) == 40 == len(store)  # each key inserted exactly once
+    store.close()
+
+
+def test_a_broken_held_connection_is_an_error_then_replaced(tmp_path: Path) -> None:
+    store = SQLCacheStore(f"sqlite:///{tmp_path / 'axon.db'}")
+    store.put("k", "{}", model="m")
+    assert store._held is not None
+    store._held[1].driver_connection.close()  # the driver connection dies under the store
+    with pytest.raises(StoreError, match="Cannot read the LLM cache"):
+        store.get("k")
+    assert store.get("k") == "{}"  # a fresh connection
+    store.close()
+
+
+_FORKED = textwrap.dedent(
+    """
+    import multiprocessing as mp, sys
+    from axon_lab.llm import SQLCacheStore
+
+    def child(store):
+        store.put("from-child", "{}", model="m")
+        sys.exit(0 if store.get("from-parent") == "{}" else 3)
+
+    if __name__ == "__main__":
+        store = SQLCacheStore(sys.argv[1])
+        store.put("from-parent", "{}", model="m")  # the parent's connection is open and held
+        proc = mp.get_context("fork").Process(target=child, args=(store,))
+        proc.start()
+        proc.join(60)
+        assert proc.exitcode == 0, proc.exitcode
+        assert store.get("from-child") == "{}", "the child's write is not visible"
+        store.put("after", "{}", model="m")
+        print(len(store))
+    """
+)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="fork is POSIX only")
+def test_a_forked_child_opens_its_own_connection(tmp_path: Path) -> None:
+    # SQLite forbids using a connection opened before fork in the child
+    script = tmp_path / "forked.py"
+    script.write_text(_FORKED)
+    out = subprocess.run(
+        [sys.executable, str(script), f"sqlite:///{tmp_path / 'axon.db'}"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "3"
+
+
+@pytest.mark.parametrize("stored", ["not json", "[1, 2]", '{"text": "no model"}'])
+def test_a_damaged_cache_entry_is_a_store_error_naming_the_key(stored: str) -> None:
+    store = MemoryCacheStore()
+    request = LLMRequest.build(user("q"))
+    key = request.key("scripted")
+    store.put(key, stored, model="scripted")
+    replay = CachedClient(ScriptedClient([]), mode="replay", store=store)
+    with pytest.raises(StoreError, match=f"cache entry for key {key} is not a recorded response"):
+        replay.complete(user("q"))
