@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import TypeAlias
 
-from axon_lab.errors import LLMError
+from axon_lab.errors import ConfigError, LLMError
 from axon_lab.llm._client import BaseLLMClient
 from axon_lab.llm._request import LLMRequest
 from axon_lab.llm._response import LLMResponse, Usage
@@ -51,9 +51,12 @@ class ScriptedClient(BaseLLMClient):
         script: A sequence of responses (an ``LLMResponse``, a plain string, or an exception to
             raise), used in order; or a function ``request -> LLMResponse | str``.
         model: The model name responses carry.
+        keep: How many of the latest requests :attr:`requests` holds (None: all). A function
+            script answering every bar of a long backtest would otherwise hold every prompt.
 
     Attributes:
-        requests: Every request received, in order.
+        requests: The requests received, in order: all of them, or at least the latest ``keep``.
+        n_requests: How many requests were received in all.
 
     Examples:
         >>> client = ScriptedClient(["first", "second"])
@@ -69,9 +72,16 @@ class ScriptedClient(BaseLLMClient):
     """
 
     def __init__(
-        self, script: Iterable[ScriptItem] | ScriptFunction, *, model: str = "scripted"
+        self,
+        script: Iterable[ScriptItem] | ScriptFunction,
+        *,
+        model: str = "scripted",
+        keep: int | None = 10_000,
     ) -> None:
         super().__init__(model)
+        if keep is not None and (isinstance(keep, bool) or not isinstance(keep, int) or keep < 1):
+            raise ConfigError(f"keep must be a positive int or None (keep all), got {keep!r}.")
+        self._keep = keep
         self._function: ScriptFunction | None = None
         self._items: list[ScriptItem] = []
         if callable(script):
@@ -81,6 +91,7 @@ class ScriptedClient(BaseLLMClient):
         self._next = 0
         self._lock = threading.Lock()
         self.requests: list[LLMRequest] = []
+        self.n_requests = 0
 
     @property
     def remaining(self) -> int:
@@ -90,6 +101,9 @@ class ScriptedClient(BaseLLMClient):
     def _send(self, request: LLMRequest) -> LLMResponse:
         with self._lock:
             self.requests.append(request)
+            self.n_requests += 1
+            if self._keep is not None and len(self.requests) >= 2 * self._keep:
+                del self.requests[: -self._keep]  # (amortised: one trim per keep requests)
             if self._function is None:
                 if self._next >= len(self._items):
                     raise LLMError(

@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from axon_lab.errors import LLMError
+from axon_lab.errors import ConfigError, LLMError
 from axon_lab.llm import (
     AnalysisContract,
     BaseLLMClient,
@@ -71,6 +71,29 @@ def test_scripted_client_function_and_exceptions() -> None:
     assert client.complete([{"role": "user", "content": "c"}]).text == "plain"
     assert client.remaining == 0
     assert [r.messages[0]["content"] for r in client.requests] == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("keep", [1, 3, 7])
+def test_scripted_client_keeps_the_latest_requests(keep: int) -> None:
+    # a function script over a long backtest must not hold every prompt
+    client = ScriptedClient(lambda req: "ok", keep=keep)
+    sent = [f"q{i}" for i in range(50)]
+    for i, text in enumerate(sent, start=1):
+        client.complete([{"role": "user", "content": text}])
+        held = [r.messages[0]["content"] for r in client.requests]
+        assert keep <= len(held) < 2 * keep or len(held) == i
+        assert held == sent[i - len(held) : i]  # the latest ones, in order
+    assert client.n_requests == 50
+
+
+def test_scripted_client_keep_all_and_bad_keep() -> None:
+    client = ScriptedClient(lambda req: "ok", keep=None)
+    for _ in range(30):
+        client.complete([{"role": "user", "content": "q"}])
+    assert len(client.requests) == 30 == client.n_requests
+    for bad in (0, -1, 2.5, True, "10"):
+        with pytest.raises(ConfigError, match="keep must be a positive int or None"):
+            ScriptedClient(["x"], keep=bad)  # type: ignore[arg-type]
 
 
 def _all_clients() -> list[BaseLLMClient]:
