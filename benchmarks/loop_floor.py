@@ -101,9 +101,21 @@ def _insert(table: str, n: int) -> str:
 
 
 def run_floor(
-    frame: pd.DataFrame, steps: int, start: int, folder: Path, answer: Any
+    frame: pd.DataFrame,
+    steps: int,
+    start: int,
+    folder: Path,
+    answer: Any,
+    stages: dict[str, list[float]] | None = None,
 ) -> list[float]:
-    """Run ``steps`` floor steps from bar ``start``; returns each step's wall time in us."""
+    """Run ``steps`` floor steps from bar ``start``; returns each step's wall time in us.
+
+    ``stages``, if given, receives each stage's time per step in us, under the loop's stage
+    names (observe, analyze, decide, execute, record).
+    """
+    laps: dict[str, list[float]] = stages if stages is not None else {}
+    for name in ("observe", "analyze", "decide", "execute", "record"):
+        laps.setdefault(name, [])
     o, h, lo, c, v = (frame[col].to_numpy() for col in ("open", "high", "low", "close", "volume"))
     iso = [t.isoformat() for t in frame.index]
     stamps = [t.strftime("%Y-%m-%d %H:%M:%S.%f") for t in frame.index]
@@ -130,6 +142,7 @@ def run_floor(
         i = start + step  # bars [0, i) are complete at the decision time
         # observe
         close, a_i, r_i = c[i - 1].item(), atr[i - 1].item(), rsi[i - 1].item()
+        t1 = time.perf_counter()
         # analyse: a bar's prompt line is made once, when it completes (consecutive prompts
         # share all but one bar)
         for j in range(i - LOOKBACK, i):
@@ -164,6 +177,7 @@ def run_floor(
             and isinstance(ans["reason"], str)
         ):
             raise ValueError(f"bad answer {text!r}")
+        t2 = time.perf_counter()
         # decide
         side = 1.0 if ans["action"] == "buy" else -1.0
         stop_dist = 2.0 * a_i
@@ -175,6 +189,7 @@ def run_floor(
             "take_profit": price + side * 2 * stop_dist, "reason": ans["reason"],
             "confidence": ans["confidence"], "source": "llm",
         }  # fmt: skip
+        t3 = time.perf_counter()
         # execute: the tool's JSON interface, the risk checks, the kernels
         args = from_json(to_json({k_: decision[k_] for k_ in ("symbol", "quantity", "price")}))
         value = args["quantity"] * args["price"]
@@ -215,6 +230,7 @@ def run_floor(
         cash = state[0, k.S_CASH].item()
         position = state[0, k.S_POS].item()
         equity = cash + position * c[i].item()
+        t4 = time.perf_counter()
         # record
         call = {
             "model": "scripted", "request_hash": key, "tokens_in": len(prompt) // 4,
@@ -245,7 +261,13 @@ def run_floor(
         if rejected:
             cur.executemany(sql["rejections"], rejected)
         cur.execute("COMMIT")
-        times.append((time.perf_counter() - t0) * 1e6)
+        t5 = time.perf_counter()
+        times.append((t5 - t0) * 1e6)
+        for name, a, b in (
+            ("observe", t0, t1), ("analyze", t1, t2), ("decide", t2, t3),
+            ("execute", t3, t4), ("record", t4, t5),
+        ):  # fmt: skip
+            laps[name].append((b - a) * 1e6)
     db.close()
     return times
 

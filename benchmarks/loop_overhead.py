@@ -15,7 +15,10 @@ Two stores are timed, because SQLite's commit cost is the disk's, not the loop's
 
 The peer is the floor (``loop_floor.py``): the same step's required work, hand-written with no
 framework, timed in the same run on the same data; ``ratio_vs_floor`` is the loop's median over
-the floor's, the framework's cost over the work itself.
+the floor's, the framework's cost over the work itself. Both time the same five stages, and the
+run prints each stage's median for the loop and the floor side by side (the floor's observe is
+three array reads; its prompt is built in analyze, as the loop's is). The loop's ``advance`` (the
+clock and the backend move one bar, filling the last step's order) is in the floor's execute.
 
 Then a 10k-step run in **replay** mode: the LLM is a ``CachedClient(mode="replay")`` over the
 answers recorded by an identical first run; nothing may call the model (the inner client raises).
@@ -82,6 +85,8 @@ class StepTimer(BaseLoopCallback):
 
     def _on_step_start(self, step: int, now: Any) -> bool | None:
         self._last = time.perf_counter()
+        if self.marks:  # since the last step's end: the clock and the backend moved a bar
+            self.stages.setdefault("advance", []).append((self._last - self.marks[-1]) * 1e6)
         return None
 
     def _on_stage_end(self, stage: str, value: Any) -> bool | None:
@@ -108,10 +113,26 @@ def bench_frame(steps: int) -> Any:
     return make_synthetic(steps + WARMUP + 10, timeframe="1h", start="2020-01-01", seed=7)
 
 
-def floor(steps: int, folder: Path) -> float:
-    """The floor's median us per step over ``steps`` steps (the loop's data and answers)."""
-    times = run_floor(bench_frame(steps), steps, WARMUP, folder, answer_script())
+def floor(steps: int, folder: Path, stages: dict[str, list[float]]) -> float:
+    """The floor's median us per step over ``steps`` steps (the loop's data and answers).
+
+    Each stage's time per step is appended to ``stages``.
+    """
+    times = run_floor(bench_frame(steps), steps, WARMUP, folder, answer_script(), stages)
     return statistics.median(times)
+
+
+def stage_ratios(loop: StepTimer, floor_stages: dict[str, list[float]]) -> str:
+    """Per stage: the loop's median us, the floor's, and their ratio."""
+    parts = []
+    for name, values in loop.stages.items():
+        mine = statistics.median(values)
+        if name not in floor_stages:
+            parts.append(f"{name} {mine:.0f}/- (the floor fills in execute)")
+            continue
+        bare = statistics.median(floor_stages[name])
+        parts.append(f"{name} {mine:.0f}/{bare:.0f} ({mine / bare:.1f}x)")
+    return ", ".join(parts)
 
 
 def run(steps: int, folder: Path, *, client: Any, run_id: str) -> tuple[float, StepTimer]:
@@ -157,7 +178,8 @@ def main() -> None:
         fast_dir, disk_dir = Path(fast), Path(disk)
         f = min(n, 3_000)
         print(f"floor (loop_floor.py), {f:,} steps, store on tmpfs:")
-        floor_before = floor(f, fast_dir)
+        floor_stages: dict[str, list[float]] = {}
+        floor_before = floor(f, fast_dir, floor_stages)
         print(f"  median {floor_before:.0f} us/step")
         print(f"loop overhead, {n:,} steps, store on tmpfs ({fast_dir}):")
         if args.profile:
@@ -175,9 +197,10 @@ def main() -> None:
         p90 = statistics.quantiles(tmpfs, n=10)[-1]
         print(f"  median {median:.0f} us/step, p90 {p90:.0f} us, {1e6 / median:,.0f} steps/s")
         print(f"  median us by stage: {timer.breakdown()}")
-        floor_after = floor(f, fast_dir)  # again: the machine's speed drifts within a run
+        floor_after = floor(f, fast_dir, floor_stages)  # again: the machine's speed drifts
         floor_us = statistics.mean([floor_before, floor_after])
         print(f"floor again: median {floor_after:.0f} us/step")
+        print(f"  median us by stage, loop/floor: {stage_ratios(timer, floor_stages)}")
 
         m = min(n, 1_000)
         print(f"same loop, {m:,} steps, store on disk ({disk_dir}, fsync per commit):")
