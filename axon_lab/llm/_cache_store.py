@@ -13,6 +13,7 @@ import contextlib
 import os
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -153,12 +154,10 @@ class SQLCacheStore:
         self._lock = threading.Lock()
         self._held: tuple[int, Any] | None = None  # (pid, DBAPI connection), SQLite only
         self._insert_sql = ""
+        self._insert_order: tuple[str, ...] = ()  # the rendered INSERT's parameter names
         if self._dialect == "sqlite" and self._insert is not None:
             insert = self._insert.compile(dialect=self._engine.dialect)
-            order = ("key", "model", "label", "created_at", "response")
-            if tuple(insert.positiontup or ()) != order:
-                raise StoreError(f"internal: cache INSERT parameters {insert.positiontup}")
-            self._insert_sql = str(insert)
+            self._insert_sql, self._insert_order = str(insert), tuple(insert.positiontup or ())
 
     def _create_table(self, sa: Any) -> None:
         # Several threads or processes may open the same database at once. The existence check
@@ -192,7 +191,7 @@ class SQLCacheStore:
     def get(self, key: str) -> str | None:
         """The stored JSON for ``key``, or None."""
         if self._dialect == "sqlite":
-            rows = self._on_held(self._select_sql, (key,), "read")
+            rows, _ = self._on_held(self._select_sql, (key,), write=False)
             return None if not rows else str(rows[0][0])
         # Other databases: the pre-rendered SELECT on a pooled driver connection, which skips
         # SQLAlchemy's per-execute work (statement cache lookup, result wrapping). The pool's
@@ -218,15 +217,18 @@ class SQLCacheStore:
     def _select_params(self, key: str) -> tuple[str] | dict[str, str]:
         return (key,) if self._select_positional else {"key": key}
 
-    def _on_held(self, sql: str, params: tuple[Any, ...], action: str) -> list[Any]:
-        """Run one statement on the held SQLite connection; commit it if it wrote.
+    def _on_held(
+        self, sql: str, params: tuple[Any, ...], *, write: bool
+    ) -> tuple[Sequence[Any], int]:
+        """Run one statement on the held SQLite connection (committed if it writes).
 
-        A replayed run reads once per LLM call, and checking a connection out of the pool and
-        resetting it on return cost ~4x SQLite's own lookup by primary key. So the store keeps one
-        driver connection (opened by the engine, so with its pragmas) and serialises its users
-        with a lock. ``fetchall`` runs each statement to its end, which ends the read
-        transaction: the connection never pins an old snapshot of the WAL. A connection
-        inherited across ``fork`` is never used (SQLite forbids it): the child opens its own.
+        Returns its rows and its row count. A replayed run reads once per LLM call, and checking
+        a connection out of the pool and resetting it on return cost ~4x SQLite's own lookup by
+        primary key. So the store keeps one driver connection (opened by the engine, so with its
+        pragmas) and serialises its users with a lock. ``fetchall`` runs each statement to its
+        end, which ends the read transaction: the connection never pins an old snapshot of the
+        WAL. A connection inherited across ``fork`` is never used (SQLite forbids it): the child
+        opens its own.
         """
         from sqlalchemy import exc as sa_exc
 
@@ -239,34 +241,37 @@ class SQLCacheStore:
                 cursor = raw.cursor()
                 try:
                     cursor.execute(sql, params)
-                    rows = cursor.fetchall()
-                    changed = cursor.rowcount
+                    rows, count = cursor.fetchall(), cursor.rowcount
                 finally:
                     cursor.close()
-                if action == "write":
+                if write:
                     raw.commit()
-                    return [changed]
-                return list(rows)
+                return rows, count
             except (self._dbapi_error, sa_exc.SQLAlchemyError) as exc:
-                self._drop_held()
+                # not back to the pool: its state is unknown (and closing a broken one may fail)
+                with contextlib.suppress(Exception):
+                    self._release_held(invalidate=True)
+                action = "write" if write else "read"
                 raise StoreError(f"Cannot {action} the LLM cache at {self.url!r}: {exc}") from exc
 
-    def _drop_held(self) -> None:
+    def _release_held(self, *, invalidate: bool) -> None:
+        """Close (or discard) the held connection; the caller holds the lock."""
         held, self._held = self._held, None
-        if held is not None and held[0] == os.getpid():
-            # not back to the pool: its state is unknown (and closing a broken one may fail too)
-            with contextlib.suppress(Exception):
+        if held is not None and held[0] == os.getpid():  # after fork(), the parent's is not ours
+            if invalidate:
                 held[1].invalidate()
+            else:
+                held[1].close()
 
     def put(self, key: str, value: str, *, model: str, label: str | None = None) -> bool:
         """Insert unless ``key`` is present (insert-or-ignore); return whether it was inserted."""
         import sqlalchemy as sa
 
-        if self._dialect == "sqlite":
-            params = (key, model, label, time.time(), value)
-            return bool(self._on_held(self._insert_sql, params, "write")[0])
         row = {"key": key, "model": model, "label": label, "created_at": time.time()}
         row["response"] = value
+        if self._dialect == "sqlite":
+            params = tuple(row[name] for name in self._insert_order)
+            return bool(self._on_held(self._insert_sql, params, write=True)[1])
         try:
             with self._engine.begin() as conn:
                 if self._insert is not None:
@@ -286,7 +291,5 @@ class SQLCacheStore:
     def close(self) -> None:
         """Release the held connection and the connection pool."""
         with self._lock:
-            held, self._held = self._held, None
-            if held is not None and held[0] == os.getpid():
-                held[1].close()
+            self._release_held(invalidate=False)
         self._engine.dispose()
