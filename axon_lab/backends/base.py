@@ -8,6 +8,16 @@ style): :meth:`BaseTradingBackend._fill_quantity`, how much of a marketable open
 Orders match against the last price given to :meth:`BaseTradingBackend.set_price`: a market order
 fills at it; a limit order fills at it once it is at or better than the limit; a stop order
 triggers once the price crosses its stop and then fills like a market order.
+
+An account never borrows more than its :class:`~axon_lab.records.MarginPolicy` allows, the same
+way in every backend (the sim's fill kernel caps its fills alike): on a spot account (the
+default) a fill never takes cash below zero nor opens a short; with margin, a fill never takes
+the gross exposure past leverage x equity. An order only part of which fits fills that part and
+the rest ends CANCELLED with the reason. Rejecting such an order *before* it reaches a backend,
+with a verdict, is the risk chain's buying-power line. With ``borrow_rate`` set, interest on
+borrowed cash and on short positions accrues on the clock and is booked as a fee. An order that
+breaks its symbol's :class:`~axon_lab.records.Instrument` rules (lot, tick, minimums) is rejected
+as a venue would.
 """
 
 from __future__ import annotations
@@ -16,11 +26,14 @@ import difflib
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
+from datetime import datetime
 
 from axon_lab.clock import Clock, WallClock
 from axon_lab.errors import BackendError, ConfigError, RecordError
 from axon_lab.records import (
     Fill,
+    Instrument,
+    MarginPolicy,
     OrderAck,
     OrderRequest,
     OrderStatus,
@@ -51,6 +64,8 @@ class BaseTradingBackend(ABC):
         clock: Stamps acks and fills (default: :class:`~axon_lab.clock.WallClock`).
         fee_rate: Fee as a fraction of fill notional, in [0, 1).
         id_prefix: Prefix of the backend's order ids.
+        margin: What the account may borrow (default: spot).
+        instruments: What this venue accepts per symbol (lot, tick, minimums).
     """
 
     def __init__(
@@ -61,6 +76,8 @@ class BaseTradingBackend(ABC):
         clock: Clock | None = None,
         fee_rate: float = 0.0,
         id_prefix: str = "order",
+        margin: MarginPolicy | None = None,
+        instruments: Mapping[str, Instrument] | None = None,
     ) -> None:
         if not prices:
             raise ConfigError("prices is empty; pass at least one symbol, e.g. {'SYM': price}")
@@ -72,6 +89,9 @@ class BaseTradingBackend(ABC):
         self._clock: Clock = clock if clock is not None else WallClock()
         self._ledger = Ledger(cash)
         self._fee_rate = float(fee_rate)
+        self._margin = margin if margin is not None else MarginPolicy()
+        self._instruments = dict(instruments or {})
+        self._accrued_at: datetime | None = None  # when borrow interest was last booked
         self._prefix = id_prefix
         self._orders: dict[str, ManagedOrder] = {}
         self._by_client: dict[str, ManagedOrder] = {}
@@ -101,6 +121,16 @@ class BaseTradingBackend(ABC):
     def symbols(self) -> frozenset[str]:
         """The symbols this backend trades."""
         return self._symbols  # the keys of _marks, which never gain or lose a symbol
+
+    @property
+    def margin(self) -> MarginPolicy:
+        """What the account may borrow."""
+        return self._margin
+
+    @property
+    def instruments(self) -> dict[str, Instrument]:
+        """What this venue accepts per symbol (a copy)."""
+        return dict(self._instruments)
 
     def _set_mark(self, symbol: str, price: float) -> None:
         """Write ``symbol``'s mark (every write to ``_marks`` goes through here)."""
@@ -260,6 +290,7 @@ class BaseTradingBackend(ABC):
         cash, PnL, fee or mark change (their version counters) or a new clock reading (the
         snapshot's timestamp) builds a new one.
         """
+        self._accrue_borrow()
         now = self._clock.now()
         key = (now, self._ledger.version, self._marks_version)
         snap = self._snapshot
@@ -312,6 +343,12 @@ class BaseTradingBackend(ABC):
     def _rejection_reason(self, order: OrderRequest) -> str:
         if order.symbol not in self._marks:
             return f"unknown symbol {order.symbol!r}; this backend trades {sorted(self._marks)}"
+        mark = self._marks[order.symbol]
+        instrument = self._instruments.get(order.symbol)
+        if instrument is not None:
+            problem = instrument.request_problem(order, mark)
+            if problem:
+                return f"{order.symbol}: {problem}"
         if order.reduce_only:
             held = self._ledger.quantity(order.symbol)
             reduces = held != 0 and (held > 0) != (order.side is Side.BUY)
@@ -321,6 +358,49 @@ class BaseTradingBackend(ABC):
                     f"the position of {held} in {order.symbol}"
                 )
         return ""
+
+    def _fill_cap(self, order: ManagedOrder, price: float) -> float:
+        """The most of ``order`` the account can take at ``price`` within its margin policy.
+
+        Spot: a buy up to the cash (fees included), a sell up to the position. Margin: the
+        position may grow until the gross exposure reaches leverage x equity; a fill that only
+        shrinks the position is never capped.
+        """
+        req = order.request
+        held = self._ledger.quantity(req.symbol)
+        buying = req.side is Side.BUY
+        margin = self._margin
+        if margin.is_spot:
+            if buying:
+                return max(self._ledger.cash, 0.0) / (price * (1 + self._fee_rate))
+            return max(held, 0.0)
+        snap = self._portfolio()
+        other = math.fsum(abs(p.market_value) for s, p in snap.positions.items() if s != req.symbol)
+        room = max(margin.leverage * snap.equity - other, 0.0) / price  # |position| allowed
+        if buying:
+            return max(room - held, -held, 0.0)
+        cap = max(room + held, held, 0.0) if margin.allow_short else max(held, 0.0)
+        return cap
+
+    def _accrue_borrow(self) -> None:
+        """Book interest on borrowed cash and short positions since the last booking."""
+        rate = self._margin.borrow_rate
+        now = self._clock.now()
+        last, self._accrued_at = self._accrued_at, now
+        if rate <= 0 or last is None or now <= last:
+            return
+        years = (now - last).total_seconds() / (365.25 * 24 * 3600)
+        shorts = math.fsum(
+            -q * self._marks[s] for s, q in self._ledger.positions().items() if q < 0
+        )
+        borrowed = max(-self._ledger.cash, 0.0) + shorts
+        if borrowed > 0:
+            self._debit(borrowed * rate * years)
+
+    def _debit(self, amount: float) -> None:
+        """Take ``amount`` of cash as a fee (borrow interest)."""
+        self._ledger.cash = self._ledger.cash - amount
+        self._ledger.fees_paid = self._ledger.fees_paid + amount
 
     def _is_marketable(self, order: ManagedOrder, price: float) -> bool:
         req = order.request
@@ -339,12 +419,25 @@ class BaseTradingBackend(ABC):
         price = self._marks[order.request.symbol]
         if not order.is_open or not self._is_marketable(order, price):
             return ()
-        quantity = min(self._fill_quantity(order, price), order.remaining)
-        if quantity <= 0:
+        wanted = min(self._fill_quantity(order, price), order.remaining)
+        if wanted <= 0:
             return ()
+        cap = self._fill_cap(order, price)
+        quantity = wanted if cap >= wanted * (1 - 1e-12) else cap
         if math.isclose(quantity, order.remaining, rel_tol=1e-12):
             quantity = order.remaining
-        return (self._book_fill(order, quantity, price),)
+        fills = (self._book_fill(order, quantity, price),) if quantity > 0 else ()
+        if quantity < wanted and order.is_open:
+            held = "cash" if order.request.side is Side.BUY else "position"
+            order.transition(
+                OrderStatus.CANCELLED,
+                at=self._clock.now(),
+                reason=(
+                    f"only {quantity:.10g} of {order.remaining + quantity:.10g} could fill at "
+                    f"{price:g}: the {held} does not cover more without borrowing"
+                ),
+            )
+        return fills
 
     def _book_fill(self, order: ManagedOrder, quantity: float, price: float) -> Fill:
         now = self._clock.now()

@@ -98,6 +98,10 @@ class Ledger:
         """The fills of one order, in execution order (indexed; no scan of the history)."""
         return tuple(self._by_order.get(order_id, ()))
 
+    def positions(self) -> dict[str, float]:
+        """Every open position's signed quantity, by symbol (a copy)."""
+        return dict(self._qty)
+
     def quantity(self, symbol: str) -> float:
         """The signed position in ``symbol`` (0.0 when flat)."""
         return self._qty.get(symbol, 0.0)

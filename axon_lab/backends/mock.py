@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from axon_lab.clock import Clock
+from axon_lab.records import Instrument, MarginPolicy
 
 from .base import BaseTradingBackend
 from .order_state import ManagedOrder
@@ -34,6 +35,8 @@ class MockTradingBackend(BaseTradingBackend):
         cash: Starting cash.
         clock: Stamps acks and fills (default: wall clock).
         fee_rate: Fee as a fraction of fill notional.
+        margin: What the account may borrow (default: spot: no borrowing, no shorts).
+        instruments: What this venue accepts per symbol (lot, tick, minimums).
     """
 
     def __init__(
@@ -43,8 +46,18 @@ class MockTradingBackend(BaseTradingBackend):
         cash: float,
         clock: Clock | None = None,
         fee_rate: float = 0.0,
+        margin: MarginPolicy | None = None,
+        instruments: Mapping[str, Instrument] | None = None,
     ) -> None:
-        super().__init__(prices, cash=cash, clock=clock, fee_rate=fee_rate, id_prefix="mock")
+        super().__init__(
+            prices,
+            cash=cash,
+            clock=clock,
+            fee_rate=fee_rate,
+            id_prefix="mock",
+            margin=margin,
+            instruments=instruments,
+        )
 
     def _fill_quantity(self, order: ManagedOrder, price: float) -> float:
         return order.remaining

@@ -28,7 +28,7 @@ from collections.abc import Mapping
 
 from axon_lab.clock import Clock
 from axon_lab.errors import ConfigError
-from axon_lab.records import Fill
+from axon_lab.records import Fill, Instrument, MarginPolicy
 
 from .base import BaseTradingBackend
 from .order_state import ManagedOrder, OrderEvent
@@ -44,6 +44,8 @@ class OmsTradingBackend(BaseTradingBackend):
         cash: Starting cash.
         clock: Stamps acks, fills and events (default: wall clock).
         fee_rate: Fee as a fraction of fill notional.
+        margin: What the account may borrow (default: spot: no borrowing, no shorts).
+        instruments: What this venue accepts per symbol (lot, tick, minimums).
         max_fill_quantity: Most quantity one match fills (None: the whole remainder).
         auto_match: Whether orders match against :meth:`set_price` prices; False leaves all
             fills to :meth:`apply_fill` (an OMS in front of an outside venue).
@@ -56,6 +58,8 @@ class OmsTradingBackend(BaseTradingBackend):
         cash: float,
         clock: Clock | None = None,
         fee_rate: float = 0.0,
+        margin: MarginPolicy | None = None,
+        instruments: Mapping[str, Instrument] | None = None,
         max_fill_quantity: float | None = None,
         auto_match: bool = True,
     ) -> None:
@@ -65,7 +69,15 @@ class OmsTradingBackend(BaseTradingBackend):
             raise ConfigError(
                 f"max_fill_quantity must be a finite number > 0 or None, got {max_fill_quantity!r}"
             )
-        super().__init__(prices, cash=cash, clock=clock, fee_rate=fee_rate, id_prefix="oms")
+        super().__init__(
+            prices,
+            cash=cash,
+            clock=clock,
+            fee_rate=fee_rate,
+            id_prefix="oms",
+            margin=margin,
+            instruments=instruments,
+        )
         self._max_fill = max_fill_quantity
         self._auto_match = auto_match
 

@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
+from collections.abc import Mapping
 from datetime import datetime
 
 import numpy as np
@@ -68,6 +69,8 @@ from axon_lab.data.frame import TimeframeLike
 from axon_lab.errors import BackendError, ConfigError, RecordError
 from axon_lab.records import (
     Fill,
+    Instrument,
+    MarginPolicy,
     OrderAck,
     OrderRequest,
     OrderStatus,
@@ -111,6 +114,14 @@ class SimTradingBackend(SimKernel):
             after the last bar waits for the next one instead of being rejected.
         on_second_order: ``"replace"`` (a new order on a symbol cancels the working one) or
             ``"reject"`` (the new order is rejected while one is working).
+        instruments: What this venue accepts per symbol (lot, tick, minimums); orders that
+            break them are rejected.
+        borrow_rate: Yearly interest on borrowed cash and short positions (needs
+            ``leverage > 1`` or ``direction="both"``), booked as a fee as the clock moves.
+
+    The account is spot unless ``leverage > 1`` or ``direction="both"``
+    (:attr:`margin`); the kernel caps each fill by the cash and position it finds, as the other
+    backends do.
 
     Raises:
         ConfigError: On a bad setting.
@@ -133,6 +144,8 @@ class SimTradingBackend(SimKernel):
         timeframe: TimeframeLike | None = None,
         streaming: bool = False,
         on_second_order: str = "replace",
+        instruments: Mapping[str, Instrument] | None = None,
+        borrow_rate: float = 0.0,
     ) -> None:
         if not (math.isfinite(cash) and cash > 0):
             raise ConfigError(f"cash={cash!r} must be a positive finite number.")
@@ -159,7 +172,20 @@ class SimTradingBackend(SimKernel):
             clock = SimulatedClock(ts(int(self._bars.opens_ns[0]) + self._tf_ns))
         bars = self._bars
         first = {s: float(o[0][0, 0]) for s, o in zip(bars.symbols, bars.ohlc, strict=True)}
-        super().__init__(first, cash=cash, clock=clock, id_prefix="sim")
+        try:
+            margin = MarginPolicy(
+                leverage=leverage, allow_short=direction == "both", borrow_rate=borrow_rate
+            )
+        except RecordError as exc:
+            raise ConfigError(f"SimTradingBackend: {exc}") from None
+        super().__init__(
+            first,
+            cash=cash,
+            clock=clock,
+            id_prefix="sim",
+            margin=margin,
+            instruments=instruments,
+        )
         n_cols = len(self._bars.symbols)
         self._state = init_state_nb(n_cols, float(cash))
         # per column, views of its state row (1-D) and of the row as a (1, N_STATE) block
@@ -402,6 +428,10 @@ class SimTradingBackend(SimKernel):
 
     def _fill_quantity(self, order: ManagedOrder, price: float) -> float:
         return 0.0  # the kernel decides every fill; prices are never matched here
+
+    def _debit(self, amount: float) -> None:
+        self._cash -= amount  # the kernel's cash is authoritative; the ledger follows it
+        super()._debit(amount)
 
     def _index_bars(self) -> None:
         """Python copies of the open times and closes, for the reads done on every call.

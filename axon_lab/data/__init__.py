@@ -40,6 +40,7 @@ from axon_lab.data.frame import (
     detect_timeframe,
     make_canonical,
 )
+from axon_lab.data.instruments import default_instrument, infer_tick_size
 from axon_lab.data.loaders import load_csv, load_ohlcv, load_parquet
 from axon_lab.data.report import DataRepairWarning, DroppedBar, Gap, ValidationReport
 from axon_lab.data.resample import resample_ohlcv
@@ -79,6 +80,9 @@ __all__ = [
     "list_samples",
     "load_sample",
     "sample_path",
+    # instruments (what a venue accepts) when the user names none
+    "default_instrument",
+    "infer_tick_size",
     "make_synthetic",
     "Regime",
     "DEFAULT_REGIMES",

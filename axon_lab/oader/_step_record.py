@@ -19,19 +19,30 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from axon_lab.records import Analysis, Decision, Fill, OrderAck, RiskVerdict, StepRecord
+from axon_lab.records import (
+    Analysis,
+    Decision,
+    Fill,
+    GateState,
+    GateTransition,
+    OrderAck,
+    RiskVerdict,
+    StepRecord,
+)
 from axon_lab.records._construct import after_validators, has_layout, raw
 
 __all__ = ["step_record"]
 
 _FIELDS = (
     "run_id", "step", "timestamp", "observation_digest", "analysis", "decision", "verdicts",
-    "acks", "fills", "equity", "pnl", "failed_stage", "error",
+    "acks", "fills", "equity", "pnl", "gate_states", "gate_transitions", "failed_stage", "error",
 )  # fmt: skip
 _FIELDS_SET = frozenset(_FIELDS)
 _STEP_CHECKS = after_validators(StepRecord)
 _DECISION_CHECKS = after_validators(Decision)
-_NESTED_PLAIN = all(after_validators(c) == () for c in (Analysis, RiskVerdict, OrderAck, Fill))
+_NESTED_PLAIN = all(
+    after_validators(c) == () for c in (Analysis, RiskVerdict, OrderAck, Fill, GateTransition)
+)
 _FAST = (
     has_layout(StepRecord, _FIELDS, {})
     and _STEP_CHECKS is not None
@@ -45,6 +56,12 @@ def _all(items: Any, cls: type) -> bool:
     if type(items) is not tuple:
         return False
     return all(type(item) is cls for item in items)
+
+
+def _states(states: Any) -> bool:
+    if type(states) is not dict:
+        return False
+    return all(type(k) is str and type(v) is GateState for k, v in states.items())
 
 
 def _plain(data: dict[str, Any]) -> bool:
@@ -65,6 +82,8 @@ def _plain(data: dict[str, Any]) -> bool:
         and _all(data["verdicts"], RiskVerdict)
         and _all(data["acks"], OrderAck)
         and _all(data["fills"], Fill)
+        and _states(data["gate_states"])
+        and _all(data["gate_transitions"], GateTransition)
         and type(equity) is float
         and -_INF < equity < _INF
         and type(pnl) is float
@@ -89,6 +108,8 @@ def step_record(
     pnl: float,
     failed_stage: str | None,
     error: str | None,
+    gate_states: dict[str, GateState] | None = None,
+    gate_transitions: tuple[GateTransition, ...] = (),
 ) -> StepRecord:
     """``StepRecord(**fields)``, laid out directly when validation would change nothing.
 
@@ -107,11 +128,18 @@ def step_record(
         "fills": fills,
         "equity": equity,
         "pnl": pnl,
+        "gate_states": {} if gate_states is None else gate_states,
+        "gate_transitions": gate_transitions,
         "failed_stage": failed_stage,
         "error": error,
     }
+    given = set(_FIELDS_SET)  # what the caller set (the gate fields only when given)
+    if gate_states is None:
+        given.discard("gate_states")
+    if not gate_transitions:
+        given.discard("gate_transitions")
     if _FAST and _plain(data):
-        record = raw(StepRecord, data, set(_FIELDS_SET))
+        record = raw(StepRecord, data, given)
         checks: list[tuple[Callable[[Any], Any], Any]] = [(c, record) for c in _STEP_CHECKS or ()]
         if decision is not None:
             checks += [(c, decision) for c in _DECISION_CHECKS or ()]
@@ -120,4 +148,4 @@ def step_record(
                 return record
         except ValueError:
             pass  # the validating constructor raises the RecordError that names it
-    return StepRecord(**data)
+    return StepRecord(**{key: data[key] for key in given})

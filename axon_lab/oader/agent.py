@@ -27,7 +27,7 @@ from axon_lab.data.frame import OHLCV_COLUMNS
 from axon_lab.data.view import MarketView
 from axon_lab.errors import ConfigError
 from axon_lab.llm import LLMClient
-from axon_lab.records import Analysis, Decision, Observation
+from axon_lab.records import Analysis, Decision, Instrument, Observation
 from axon_lab.risk.breakers import PnLCircuitBreaker, RejectionCircuitBreaker
 from axon_lab.risk.gate import GateState, RiskGate
 from axon_lab.risk.limits import RiskLimits
@@ -155,6 +155,8 @@ def make_agent(
     llm_params: Mapping[str, Any] | None = None,
     config: Mapping[str, Any] | None = None,
     live_interval: timedelta | None = None,
+    instruments: Mapping[str, Instrument] | None = None,
+    cancel_on_halt: bool = False,
 ) -> OADERLoop:
     """Build a ready-to-run :class:`~axon_lab.oader.OADERLoop` with sane defaults.
 
@@ -195,6 +197,10 @@ def make_agent(
         config: Extra entries for the recorded run config.
         live_interval: With a wall-clock backend, the wait between steps (default: ``every``
             bars of the data's timeframe).
+        instruments: What the venue accepts per symbol (tick, lot, minimums, fees), used by the
+            risk limits, the default backend and Decide (default:
+            :func:`~axon_lab.data.default_instrument` of the symbol, with ``fee_rate``).
+        cancel_on_halt: Cancel every open order when a gate is found HALTED at a step's mark.
 
     Returns:
         The loop; ``loop.store``, ``loop.tools``, ``loop.view`` and ``loop.config`` are attached.
@@ -222,13 +228,16 @@ def make_agent(
             "by hand for several."
         )
     symbol = view.symbols[0]
+    instruments = _instruments(view, symbol, instruments, fee_rate)
     if backend is None:
         begin = view.start if start is None else pd.Timestamp(start)
         clock = SimulatedClock(begin.to_pydatetime())
         # The backtest backend: the vectorized engine's fill kernel stepped between decisions.
         from axon_lab.backends.sim import SimTradingBackend
 
-        backend = SimTradingBackend(view, cash=cash, fees=fee_rate, clock=clock)
+        backend = SimTradingBackend(
+            view, cash=cash, fees=fee_rate, clock=clock, instruments=instruments
+        )
     clock_ = backend.clock
     limits = limits if limits is not None else default_limits(cash)
     gates = list(gates) if gates is not None else default_gates()
@@ -255,6 +264,8 @@ def make_agent(
             clock=clock_,
             id_prefix=run_id,
             view=view,
+            instruments=instruments,
+            cancel_on_halt=cancel_on_halt,
         )
         if analyst == "rules":
             analyze: Any = RulesAnalyst(tools, symbol=symbol)
@@ -294,6 +305,8 @@ def make_agent(
             "long_only": long_only,
             "lookback": lookback,
             "on_error": on_error,
+            "instruments": {k: v.to_dict() for k, v in instruments.items()},
+            "cancel_on_halt": cancel_on_halt,
             **dict(config or {}),
         }
         if not resume:
@@ -320,6 +333,7 @@ def make_agent(
                 limits=limits,
                 long_only=long_only,
                 fee_rate=fee_rate,
+                instrument=instruments.get(symbol),
             ),
             ToolExecutor(tools),
             recorder,
@@ -333,6 +347,7 @@ def make_agent(
             progress=progress,
             callbacks=callbacks,
             live_interval=live_interval,
+            risk=tools.chain,
         )
         loop.store = the_store
         loop.tools = tools
@@ -344,6 +359,23 @@ def make_agent(
         if owns_store:
             the_store.close()
         raise
+
+
+def _instruments(
+    view: MarketView, symbol: str, given: Mapping[str, Instrument] | None, fee_rate: float
+) -> dict[str, Instrument]:
+    if given is not None:
+        out = dict(given)
+        for key, instrument in out.items():
+            if not isinstance(instrument, Instrument) or instrument.symbol != key:
+                raise ConfigError(
+                    f"instruments[{key!r}] must be an Instrument for {key!r}, got {instrument!r}"
+                )
+        return out
+    from axon_lab.data import default_instrument
+
+    frame = view.as_of(view.end, symbol)
+    return {symbol: default_instrument(symbol, frame, fee_rate=fee_rate)}
 
 
 def _stage_name(stage: object) -> str:

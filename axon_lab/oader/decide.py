@@ -19,8 +19,12 @@ The rules, in order (seed 001's, plus sizing from risk):
    ``risk_fraction`` of equity — then capped by cash (long-only: no borrowing),
    ``max_leverage * equity`` of exposure, and the :class:`~axon_lab.risk.RiskLimits` the risk chain
    enforces (order notional, position size and value, each with ``cap_margin`` headroom because
-   the order is checked at the next price), and rounded down to ``quantity_step``. A size that
-   rounds to zero holds.
+   the order is checked at the next price), and rounded down to the instrument's lot size (else
+   ``quantity_step``). A size that rounds to zero holds;
+7. the venue: with an :class:`~axon_lab.records.Instrument`, prices go on its tick grid (entries
+   and exits rounded to the passive side) and an order below its minimum quantity or notional
+   is not sent: the step holds and its reason says which minimum, so no dust order reaches a
+   venue that would refuse it.
 
 ATR comes from the observation's features (``atr_feature``) or, if absent, from the mean true range
 of the observation's bars.
@@ -39,10 +43,12 @@ from axon_lab.records import (
     AnalysisSource,
     Decision,
     DecisionSource,
+    Instrument,
     MarketAssessment,
     Observation,
     OrderType,
     RiskLevel,
+    Side,
 )
 from axon_lab.risk.limits import RiskLimits
 
@@ -87,8 +93,10 @@ class DecisionEngine:
         max_leverage: Largest position value as a multiple of equity.
         fee_rate: Fee rate assumed when capping a buy by cash.
         cap_margin: Headroom kept under each cap, as a fraction of it.
-        quantity_step: Quantities are rounded down to a multiple of this.
+        quantity_step: Quantities are rounded down to a multiple of this (when the instrument
+            has no lot size).
         atr_feature: The feature that holds the ATR.
+        instrument: The venue's rules for the symbol (tick, lot, minimums); see rule 7.
 
     Examples:
         >>> from datetime import datetime, timezone
@@ -123,6 +131,7 @@ class DecisionEngine:
         cap_margin: float = 0.02,
         quantity_step: float = 1e-8,
         atr_feature: str = "atr_14",
+        instrument: Instrument | None = None,
     ) -> None:
         if mode not in ("direct", "rules"):
             raise ConfigError(f"mode must be 'direct' or 'rules', got {mode!r}")
@@ -150,6 +159,7 @@ class DecisionEngine:
         self.cap_margin = cap_margin
         self.quantity_step = _positive("quantity_step", quantity_step)
         self.atr_feature = atr_feature
+        self.instrument = instrument
 
     # ------------------------------------------------------------------ helpers
 
@@ -165,8 +175,22 @@ class DecisionEngine:
         return atr if atr > 0 else None
 
     def _round(self, quantity: float) -> float:
+        if self.instrument is not None and self.instrument.lot_size is not None:
+            return self.instrument.round_quantity(quantity)
         steps = math.floor(quantity / self.quantity_step + 1e-9)
         return round(steps * self.quantity_step, 12)
+
+    def _tick(self, price: float, side: Side) -> float:
+        return price if self.instrument is None else self.instrument.round_price(price, side=side)
+
+    def _too_small(self, quantity: float, price: float) -> str:
+        """Why the venue would refuse this size ("" when it would not)."""
+        if self.instrument is None:
+            return ""
+        problem = self.instrument.size_problem(quantity, price)
+        if not problem:
+            return ""
+        return f"not sent: {problem} ({self.instrument.source or 'instrument rules'})"
 
     def _entry_size(
         self, observation: Observation, price: float, atr: float, held: float, *, buying: bool
@@ -249,7 +273,8 @@ class DecisionEngine:
         held = observation.portfolio.quantity(symbol)
         buying = proposed is Action.BUY
         offset = self.entry_offset_atr * atr
-        price = last + offset if buying else last - offset
+        side, other = (Side.BUY, Side.SELL) if buying else (Side.SELL, Side.BUY)
+        price = self._tick(last + offset if buying else last - offset, side)
         if price <= 0:
             return self._hold(symbol, analysis, source, f"limit price {price:.6g} is not positive")
         if (buying and held < 0) or (not buying and held > 0):
@@ -260,6 +285,9 @@ class DecisionEngine:
                 note = "reduces (capped by max_order_notional; the rest next step)"
             if quantity <= 0:
                 return self._hold(symbol, analysis, source, "exit rounds to zero quantity")
+            small = self._too_small(quantity, price)
+            if small:
+                return self._hold(symbol, analysis, source, f"exit of {quantity:g} {small}")
             return Decision(
                 action=proposed,
                 symbol=symbol,
@@ -290,14 +318,26 @@ class DecisionEngine:
                 source,
                 f"{proposed.value} signal, but the position is already at its size ({why})",
             )
+        small = self._too_small(quantity, price)
+        if small:
+            return self._hold(symbol, analysis, source, f"entry of {quantity:g} {small}")
         distance = self.stop_atr * atr
-        stop = price - distance if buying else price + distance
-        target = (
-            price + self.reward_risk * distance if buying else price - self.reward_risk * distance
+        stop = self._tick(price - distance if buying else price + distance, other)
+        target = self._tick(
+            price + self.reward_risk * distance if buying else price - self.reward_risk * distance,
+            other,
         )
         if stop <= 0 or target <= 0:
             return self._hold(
                 symbol, analysis, source, f"stop {stop:.6g} or target {target:.6g} not positive"
+            )
+        if (stop >= price or target <= price) if buying else (stop <= price or target >= price):
+            return self._hold(
+                symbol,
+                analysis,
+                source,
+                f"stop {stop:.6g} and target {target:.6g} do not straddle the price {price:.6g} "
+                "on the tick grid",
             )
         capped = f"; capped by {', '.join(binding)}" if binding else ""
         return Decision(

@@ -39,7 +39,8 @@ import pandas as pd
 from axon_lab.backends.protocol import TradingBackend
 from axon_lab.clock import Clock, SimulatedClock
 from axon_lab.errors import BudgetExceededError, CacheMissError, ConfigError, StoreError
-from axon_lab.records import Analysis, Decision, Observation, StepRecord
+from axon_lab.records import Analysis, Decision, Observation, OrderAck, StepRecord
+from axon_lab.risk import RiskChain
 
 from ._step_record import step_record
 from .callbacks import BaseLoopCallback, CallbackLike, CallbackList, make_callback
@@ -92,6 +93,10 @@ class OADERLoop:
         progress: Show a tqdm progress bar in ``run``/``run_until``.
         callbacks: A callback, a plain function of the step record, or a list of them.
         live_interval: Wait between live steps (default: ``every`` bars of the view).
+        risk: The risk chain behind the Execute stage. Each step begins by marking the
+            portfolio to market through it (:meth:`~axon_lab.risk.RiskChain.mark`), so its
+            gates see equity every step, not only when an order is checked; the step records
+            each gate's state and every transition. ``make_agent`` passes its chain.
 
     Examples:
         >>> import warnings
@@ -127,6 +132,7 @@ class OADERLoop:
         progress: bool = True,
         callbacks: CallbackLike = None,
         live_interval: timedelta | None = None,
+        risk: RiskChain | None = None,
     ) -> None:
         if on_error not in ("stop", "abstain"):
             raise ConfigError(f"on_error must be 'stop' or 'abstain', got {on_error!r}")
@@ -143,6 +149,7 @@ class OADERLoop:
         }
         self.backend = backend
         self.clock = clock
+        self.risk = risk
         rid = run_id if run_id is not None else getattr(record, "run_id", None)
         if not rid:
             raise ConfigError("pass run_id=... (the record stage has no run_id attribute)")
@@ -237,7 +244,12 @@ class OADERLoop:
         failed: StageName | None = None
         error: BaseException | None = None
         stage: StageName = "observe"
+        cancels: tuple[OrderAck, ...] = ()
         try:
+            if self.risk is not None:
+                # before anything decides: gates see this bar's equity (and a halt cancels)
+                marked = await self.risk.mark()
+                cancels = tuple(r.ack for r in marked.cancels if r.ack is not None)
             observation = await self._stage("observe", now)
             stage = "analyze"
             analysis = await self._stage("analyze", observation)
@@ -267,12 +279,14 @@ class OADERLoop:
             analysis=analysis,
             decision=decision,
             verdicts=execution.verdicts if execution is not None else (),
-            acks=execution.acks if execution is not None else (),
+            acks=cancels + (execution.acks if execution is not None else ()),
             fills=execution.fills if execution is not None else (),
             equity=equity,
             pnl=equity - prev,
             failed_stage=failed,
             error=None if error is None else f"{type(error).__name__}: {error}",
+            gate_states=None if self.risk is None else self.risk.gate_states(),
+            gate_transitions=() if self.risk is None else self.risk.drain_transitions(),
         )
         if verify is not None:
             self._verify(record, verify)

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from axon_lab.data.view import MarketView
-from axon_lab.errors import ConfigError, ToolError
+from axon_lab.errors import ConfigError, RecordError, ToolError
 from axon_lab.records import Bar, Observation, PortfolioSnapshot, Position, StrategyState
 from axon_lab.tools.result import ToolResult
 
@@ -41,33 +41,58 @@ class PortfolioTool(Protocol):
 def snapshot_from_payload(payload: dict[str, Any]) -> PortfolioSnapshot:
     """Rebuild a :class:`~axon_lab.records.PortfolioSnapshot` from ``query_portfolio`` JSON.
 
+    The JSON comes from outside this process's own records (a tool's text, a file, a model's
+    echo), so every value is validated: a naive timestamp, a non-numeric cash, a NaN PnL, a
+    negative average price or an equity that is not cash plus positions is refused.
+
     Raises:
-        ToolError: If the payload is an error or lacks a field.
+        ToolError: If the payload is an error, lacks a field or holds an invalid value.
+
+    Examples:
+        >>> snap = snapshot_from_payload({
+        ...     "ok": True, "timestamp": "2024-01-01T00:00:00+00:00", "cash": 100.0,
+        ...     "equity": 100.0, "realized_pnl": 0.0, "fees_paid": 0.0, "positions": []})
+        >>> snap.cash
+        100.0
+        >>> snapshot_from_payload({"ok": True, "timestamp": "2024-01-01T00:00:00",
+        ...     "cash": "oops", "equity": 1.0, "realized_pnl": 0.0, "fees_paid": 0.0,
+        ...     "positions": []})
+        Traceback (most recent call last):
+        ...
+        axon_lab.errors.ToolError: query_portfolio's answer is not a valid portfolio: ...
     """
+    if not isinstance(payload, dict):
+        raise ToolError(f"query_portfolio's answer is not a JSON object: {payload!r:.200}")
     if not payload.get("ok", False):
-        raise ToolError(f"query_portfolio failed: {payload.get('error')}")
+        raise ToolError(f"query_portfolio failed: {payload.get('error')!r:.500}")
     try:
-        # the payload was serialised from a validated snapshot by the tool: rebuild it without a
-        # second validation (model_construct), keeping the equity the tool reported
-        positions = {
-            p["symbol"]: Position.model_construct(
+        positions = payload["positions"]
+        if not isinstance(positions, list):
+            raise ToolError(f"query_portfolio's positions is not a list: {positions!r:.200}")
+        held: dict[str, Position] = {}
+        for p in positions:
+            if not isinstance(p, dict):
+                raise ToolError(f"query_portfolio's position is not an object: {p!r:.200}")
+            held[p["symbol"]] = Position(
                 symbol=p["symbol"],
                 quantity=p["quantity"],
                 avg_price=p["avg_price"],
                 mark_price=p["mark_price"],
             )
-            for p in payload["positions"]
-        }
-        return PortfolioSnapshot.model_construct(
-            timestamp=datetime.fromisoformat(payload["timestamp"]),
+        return PortfolioSnapshot(
+            timestamp=payload["timestamp"],
             cash=payload["cash"],
-            positions=positions,
+            positions=held,
             equity=payload["equity"],
             realized_pnl=payload["realized_pnl"],
             fees_paid=payload["fees_paid"],
         )
     except KeyError as exc:
-        raise ToolError(f"query_portfolio's answer lacks the field {exc}: {payload!r}") from None
+        raise ToolError(
+            f"query_portfolio's answer lacks the field {exc}: {payload!r:.500}"
+        ) from None
+    except (RecordError, TypeError) as exc:
+        raise ToolError(f"query_portfolio's answer is not a valid portfolio: {exc}") from None
 
 
 def _is_valid(fields: dict[str, Any]) -> bool:

@@ -25,6 +25,7 @@ Examples:
 
 from __future__ import annotations
 
+from axon_lab.records._account import AccountState, BuyingPowerCheck, Instrument, MarginPolicy
 from axon_lab.records._analysis import Analysis, LLMCall, ReasoningStep, ToolCall
 from axon_lab.records._base import (
     Finite,
@@ -41,6 +42,7 @@ from axon_lab.records._enums import (
     AnalysisSource,
     DecisionSource,
     DefenceLine,
+    GateState,
     MarketAssessment,
     OrderStatus,
     OrderType,
@@ -50,18 +52,24 @@ from axon_lab.records._enums import (
 )
 from axon_lab.records._market import Bar, Observation, PortfolioSnapshot, Position, StrategyState
 from axon_lab.records._orders import Decision, Fill, OrderAck, OrderRequest
-from axon_lab.records._steps import RiskVerdict, StepRecord
+from axon_lab.records._steps import GateTransition, RiskVerdict, StepRecord
 
 __all__ = [
+    "AccountState",
     "Action",
     "Analysis",
     "AnalysisSource",
     "Bar",
+    "BuyingPowerCheck",
     "DecisionSource",
     "Decision",
     "DefenceLine",
     "Fill",
+    "GateState",
+    "GateTransition",
+    "Instrument",
     "LLMCall",
+    "MarginPolicy",
     "MarketAssessment",
     "Observation",
     "OrderAck",

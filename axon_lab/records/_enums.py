@@ -91,4 +91,13 @@ class DefenceLine(StrEnum):
     SAFETY_MODE = "safety_mode"
     LIMIT = "limit"
     GATE = "gate"
+    BUYING_POWER = "buying_power"
     BACKEND = "backend"
+
+
+class GateState(StrEnum):
+    """What a risk gate lets through: everything, only position-reducing orders, or nothing."""
+
+    OPEN = "open"
+    REDUCING = "reducing"
+    HALTED = "halted"

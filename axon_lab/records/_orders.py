@@ -99,6 +99,26 @@ class OrderRequest(Record):
         """Quantity with the sign of the side (+ buy, - sell)."""
         return self.quantity if self.side is Side.BUY else -self.quantity
 
+    def value_price(self, mark: float) -> float:
+        """The price the risk lines value this order at: the worst it can trade at, given ``mark``.
+
+        A buy limit never pays more than its limit, so it is valued at the limit. Every other
+        order is valued at the higher of its own price (a sell limit's limit, a stop's trigger)
+        and the mark: a marketable sell limit far below the market fills at the market, and a
+        triggered stop fills like a market order.
+
+        Examples:
+            >>> o = OrderRequest(client_order_id="c", symbol="X", side="sell", quantity=90.0,
+            ...                  order_type="limit", price=0.01)
+            >>> o.value_price(100.0) * o.quantity  # valued at the market, not at 0.01
+            9000.0
+        """
+        if self.order_type is OrderType.LIMIT and self.price is not None:
+            return self.price if self.side is Side.BUY else max(self.price, mark)
+        if self.order_type is OrderType.STOP and self.stop_price is not None:
+            return max(self.stop_price, mark)
+        return mark
+
 
 class OrderAck(Record):
     """A backend's (or safety mode's) answer to an order operation."""

@@ -8,7 +8,7 @@ from pydantic import Field, model_validator
 
 from axon_lab.records._analysis import Analysis
 from axon_lab.records._base import Finite, NonNegativeInt, Record, UTCDatetime
-from axon_lab.records._enums import DefenceLine
+from axon_lab.records._enums import DefenceLine, GateState
 from axon_lab.records._orders import Decision, Fill, OrderAck
 
 
@@ -26,11 +26,26 @@ class RiskVerdict(Record):
     gate_state: str | None = None
 
 
+class GateTransition(Record):
+    """One state change of a risk gate, with its cause and the numbers behind it."""
+
+    timestamp: UTCDatetime
+    gate: str = Field(min_length=1)
+    from_state: GateState
+    to_state: GateState
+    cause: str
+    limit: Finite | str | None = None
+    observed: Finite | str | None = None
+
+
 class StepRecord(Record):
     """Everything one OADER cycle did, written to the explain store before the next begins.
 
     ``equity`` is the portfolio's equity at the end of the step and ``pnl`` the change in equity
     over this step (so a run's cumulative PnL is the sum of its steps' ``pnl``).
+    ``gate_states`` holds each risk gate's state at the end of the step (the loop marks the
+    portfolio to market before Decide, so a breaker trips between orders), and
+    ``gate_transitions`` every gate state change during the step, with its cause.
     """
 
     run_id: str = Field(min_length=1)
@@ -44,6 +59,8 @@ class StepRecord(Record):
     fills: tuple[Fill, ...] = ()
     equity: Finite
     pnl: Finite
+    gate_states: dict[str, GateState] = Field(default_factory=dict)
+    gate_transitions: tuple[GateTransition, ...] = ()
     failed_stage: str | None = None
     error: str | None = None
 

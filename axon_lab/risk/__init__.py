@@ -3,13 +3,17 @@
 The only public API is what is exported here.
 """
 
+from axon_lab.records import Instrument, MarginPolicy
+
 from .breakers import PnLCircuitBreaker, RejectionCircuitBreaker
+from .buying_power import BuyingPowerLine
 from .chain import RiskChain
-from .context import OrderContext, approve, reject
+from .context import OrderContext, RestingOrder, approve, reject
 from .daily import DailyCounter
 from .gate import AlwaysOpenGate, BaseRiskGate, GateState, GateTransition, RiskGate
 from .kill_switch import KillSwitch
 from .limits import RiskLimits
+from .marking import MarkReport
 from .report import ExecutionReport
 from .safety import (
     DirectMode,
@@ -24,7 +28,9 @@ __all__ = [
     # the chain and its output
     "RiskChain",
     "ExecutionReport",
+    "MarkReport",
     "OrderContext",
+    "RestingOrder",
     # line 1: safety mode
     "SafetyMode",
     "SafetyDecision",
@@ -44,6 +50,10 @@ __all__ = [
     "RejectionCircuitBreaker",
     "PnLCircuitBreaker",
     "KillSwitch",
+    # line 4: buying power (and the account rules it shares with the backends)
+    "BuyingPowerLine",
+    "MarginPolicy",
+    "Instrument",
     # verdict helpers
     "approve",
     "reject",

@@ -16,7 +16,7 @@ from collections import deque
 from datetime import date, datetime, timedelta
 
 from axon_lab.errors import ConfigError
-from axon_lab.records import DefenceLine
+from axon_lab.records import DefenceLine, PortfolioSnapshot
 
 from .context import OrderContext
 from .daily import day_of
@@ -70,6 +70,11 @@ class RejectionCircuitBreaker(BaseRiskGate):
 
     def _update(self, ctx: OrderContext) -> None:
         self._expire(ctx.now)
+
+    def mark(self, portfolio: PortfolioSnapshot, now: datetime) -> GateState:
+        """Reopen once the cooldown has elapsed, orders or not; returns the state."""
+        self._expire(now)
+        return self._state
 
     def _expire(self, now: datetime) -> None:
         if self._until is not None and now >= self._until:
@@ -157,8 +162,12 @@ class PnLCircuitBreaker(BaseRiskGate):
     def _update(self, ctx: OrderContext) -> None:
         self.update_equity(ctx.portfolio.equity, at=ctx.now)
 
+    def mark(self, portfolio: PortfolioSnapshot, now: datetime) -> GateState:
+        """Feed the marked equity (the loop does this every step, before Decide)."""
+        return self.update_equity(portfolio.equity, at=now)
+
     def update_equity(self, equity: float, *, at: datetime) -> GateState:
-        """Feed an equity reading (the chain does this for every order); returns the state."""
+        """Feed an equity reading (every step's mark and every order's check); returns the state."""
         day = day_of(at)
         if day != self._day:
             self._day = day

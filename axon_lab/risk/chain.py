@@ -39,21 +39,20 @@ Examples:
     >>> submit("c", "buy", 1.0)
     ('rejected', 'gate', 'kill_switch', None, None)
     >>> kill.release("resumed")
-    >>> submit("d", "sell", 1.0, reduce_only=True)  # nothing to reduce: the backend refuses
-    ('rejected', 'backend', 'backend_rejected', None, 'rejected')
+    >>> submit("d", "sell", 1.0)  # nothing held: a spot account does not go short
+    ('rejected', 'buying_power', 'no_short', 0.0, 1.0)
     >>> submit("e", "buy", 1.0)
     ('filled', 'backend', 'accepted', None, 'filled')
     >>> dict(chain.metrics.snapshot().risk_rejects)
-    {'confirmation_required': 1, 'max_position_abs': 1, 'kill_switch': 1, 'backend_rejected': 1}
+    {'confirmation_required': 1, 'max_position_abs': 1, 'kill_switch': 1, 'no_short': 1}
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 import time
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 from axon_lab.backends.protocol import TradingBackend
@@ -63,18 +62,23 @@ from axon_lab.metrics import TradingMetrics
 from axon_lab.records import (
     DefenceLine,
     Fill,
+    GateState,
+    GateTransition,
+    Instrument,
+    MarginPolicy,
     OrderAck,
     OrderRequest,
     OrderStatus,
     RiskVerdict,
 )
-from axon_lab.records._construct import after_validators, has_layout, raw
 
-from .context import OrderContext, build_verdict, reject, verdict_fields
+from .buying_power import BuyingPowerLine
+from .context import OrderContext, build_verdict, read_resting, reject, verdict_fields
 from .daily import DailyCounter
 from .gate import AlwaysOpenGate, RiskGate
 from .limits import RiskLimits
-from .report import ExecutionReport
+from .marking import MarkReport, gate_states, new_transitions
+from .report import ExecutionReport, build_report
 from .safety import ModeName, SafetyDecision, SafetyMode, make_safety_mode
 
 __all__ = ["RiskChain"]
@@ -84,98 +88,18 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-_REPORT_FIELDS = tuple(ExecutionReport.model_fields)
-_REPORT_DEFAULTS = {
-    "order": None, "order_id": None, "verdicts": (), "ack": None, "fills": (), "dry_run": False,
-    "sent": False, "confirm_token": None, "message": "", "error": None, "latency_s": 0.0,
-}  # fmt: skip
-_REPORT_REQUIRED = frozenset({"operation", "ok", "status"})
-_FAST_REPORT = has_layout(ExecutionReport, _REPORT_FIELDS, _REPORT_DEFAULTS) and set(
-    _REPORT_FIELDS
-) == _REPORT_REQUIRED | set(_REPORT_DEFAULTS)
-_REPORT_TEMPLATE = dict.fromkeys(_REPORT_FIELDS)  # (schema order)
-_REPORT_TEMPLATE.update(_REPORT_DEFAULTS)
-_OPERATIONS = frozenset({"place", "replace", "cancel"})
 _OBSERVED = verdict_fields("observed")
-_SAFETY, _LIMIT, _GATE, _BACKEND = (
-    DefenceLine.SAFETY_MODE, DefenceLine.LIMIT, DefenceLine.GATE, DefenceLine.BACKEND
+_SAFETY, _LIMIT, _GATE, _BUYING_POWER, _BACKEND = (
+    DefenceLine.SAFETY_MODE, DefenceLine.LIMIT, DefenceLine.GATE, DefenceLine.BUYING_POWER,
+    DefenceLine.BACKEND,
 )  # fmt: skip
 _REJECTED = OrderStatus.REJECTED
-# the model validators pydantic re-runs on an order nested in a report (it is not re-validated)
-_ORDER_CHECKS = after_validators(OrderRequest)
-_INF = math.inf
-
-
-def _optional_str(value: object) -> bool:
-    return value is None or type(value) is str
-
-
-def _plain_report(fields: dict[str, Any]) -> bool:
-    # Whether ExecutionReport(**fields) would accept every value and keep it as is: exact types
-    # (plain bool/str/float/tuple, records of the declared classes), which validation returns
-    # unchanged, and an order whose model validators pass again.
-    g = fields.get
-    op, status = g("operation"), g("status")
-    order, ack = g("order"), g("ack")
-    verdicts, fills = g("verdicts", ()), g("fills", ())
-    latency = g("latency_s", 0.0)
-    if not (
-        fields.keys() >= _REPORT_REQUIRED
-        and fields.keys() <= _REPORT_TEMPLATE.keys()
-        and type(op) is str
-        and op in _OPERATIONS
-        and type(g("ok")) is bool
-        and type(status) is str
-        and status
-        and type(g("message", "")) is str
-        and type(g("dry_run", False)) is bool
-        and type(g("sent", False)) is bool
-        and _optional_str(g("order_id"))
-        and _optional_str(g("confirm_token"))
-        and _optional_str(g("error"))
-        and (ack is None or type(ack) is OrderAck)
-        and type(latency) is float
-        and 0.0 <= latency < _INF
-        and type(verdicts) is tuple
-        and type(fills) is tuple
-    ):
-        return False
-    for verdict in verdicts:
-        if type(verdict) is not RiskVerdict:
-            return False
-    for fill in fills:
-        if type(fill) is not Fill:
-            return False
-    if order is None:
-        return True
-    if type(order) is not OrderRequest or _ORDER_CHECKS is None:
-        return False
-    try:
-        for check in _ORDER_CHECKS:
-            if check(order) is not order:
-                return False
-    except Exception:
-        return False  # validation will raise what it raises
-    return True
-
-
-def _report(fields: dict[str, Any]) -> ExecutionReport:
-    """``ExecutionReport(**fields)``; assembled without re-validation when that changes nothing.
-
-    The chain builds reports from its own verdicts, the backend's acks and fills and the order
-    it checked; re-validating those costs more than the rest of the chain. When every value is
-    already what validation would keep (see ``_plain_report``) the report is laid out directly;
-    anything else is validated, raising RecordError as before.
-    """
-    if _FAST_REPORT and _plain_report(fields):
-        data = _REPORT_TEMPLATE.copy()
-        data.update(fields)
-        return raw(ExecutionReport, data, set(fields))
-    return ExecutionReport(**fields)
 
 
 class RiskChain:
-    """Runs orders through SafetyMode -> RiskLimits -> RiskGates -> backend, fail-closed.
+    """Runs orders through SafetyMode -> RiskLimits -> RiskGates -> buying power -> backend.
+
+    Fail-closed: the first rejection stops an order, and a check that raises rejects it.
 
     Args:
         backend: Where approved orders go.
@@ -185,6 +109,11 @@ class RiskChain:
         metrics: Where counts and latencies go (default: a new
             :class:`~axon_lab.metrics.TradingMetrics`).
         clock: The loop's clock (default: the backend's).
+        margin: What the account may borrow (default: spot; see
+            :class:`~axon_lab.risk.BuyingPowerLine`).
+        instruments: What the venue accepts per symbol (tick, lot, minimums, fees); an order
+            on a symbol listed here must meet its rules.
+        cancel_on_halt: Cancel every open order when :meth:`mark` finds a gate HALTED.
     """
 
     def __init__(
@@ -196,6 +125,9 @@ class RiskChain:
         gates: Sequence[RiskGate] | None = None,
         metrics: TradingMetrics | None = None,
         clock: Clock | None = None,
+        margin: MarginPolicy | None = None,
+        instruments: Mapping[str, Instrument] | None = None,
+        cancel_on_halt: bool = False,
     ) -> None:
         self.backend = backend
         self.clock: Clock = clock if clock is not None else backend.clock
@@ -204,7 +136,11 @@ class RiskChain:
         self.gates: tuple[RiskGate, ...] = tuple(gates) if gates else (AlwaysOpenGate(),)
         self.metrics = metrics if metrics is not None else TradingMetrics()
         self.daily_orders = DailyCounter(self.clock)
+        self.buying_power = BuyingPowerLine(margin)
+        self.instruments: dict[str, Instrument] = dict(instruments or {})
+        self.cancel_on_halt = cancel_on_halt
         self._dry_runs = 0
+        self._transitions_seen: dict[int, int] = {}
         self.last_report: ExecutionReport | None = None
 
     # ------------------------------------------------------------------ operations
@@ -317,6 +253,9 @@ class RiskChain:
     ) -> OrderContext:
         portfolio = await self.backend.query_portfolio()
         mark = await self.backend.last_price(order.symbol)
+        replaced = operation.partition(":")[2] or None
+        resting = await read_resting(self.backend, exclude=replaced, marks={order.symbol: mark})
+        instrument = self.instruments.get(order.symbol)
         return OrderContext(
             order=order,
             now=self.clock.now(),
@@ -325,10 +264,13 @@ class RiskChain:
             operation=operation,
             orders_today=self.daily_orders.count,
             confirm_token=token,
+            resting=resting,
+            fee_rate=0.0 if instrument is None else instrument.fee_rate,
+            instrument=instrument,
         )
 
     def check(self, ctx: OrderContext) -> tuple[list[RiskVerdict], SafetyDecision | None]:
-        """Run lines 1-3 on ``ctx``; stops at the first rejection.
+        """Run the lines before the backend on ``ctx``; stops at the first rejection.
 
         Returns:
             The verdicts and the safety decision (None if the safety mode itself failed).
@@ -363,8 +305,45 @@ class RiskChain:
                 return verdicts, decision
             verdicts.append(gate_verdict)
             if not gate_verdict.approved:
-                break
+                return verdicts, decision
+        try:
+            verdicts.append(_check_verdict(self.buying_power.check(ctx), _BUYING_POWER))
+        except Exception as exc:
+            verdicts.append(self._exception(ctx, _BUYING_POWER, repr(self.buying_power), exc))
         return verdicts, decision
+
+    # ------------------------------------------------------------------ marking
+
+    async def mark(self) -> MarkReport:
+        """Show every gate the portfolio marked to market now, whether or not an order comes.
+
+        The loop calls this every step before Decide, so a drawdown breaker trips between
+        orders. With ``cancel_on_halt``, a HALTED gate cancels every open order (each cancel
+        is a report of its own).
+
+        Returns:
+            The portfolio, each gate's state, and the cancels it caused.
+        """
+        now = self.clock.now()
+        portfolio = await self.backend.query_portfolio()
+        for gate in self.gates:
+            mark = getattr(gate, "mark", None)  # a gate written to the older protocol has none
+            if callable(mark):
+                mark(portfolio, now)
+        states = gate_states(self.gates)
+        cancels: list[ExecutionReport] = []
+        if self.cancel_on_halt and GateState.HALTED in states.values():
+            for ack in await self.backend.open_orders():
+                cancels.append(await self.cancel_order(ack.order_id))
+        return MarkReport(portfolio=portfolio, gate_states=states, cancels=tuple(cancels))
+
+    def gate_states(self) -> dict[str, GateState]:
+        """Each gate's state now, by name."""
+        return gate_states(self.gates)
+
+    def drain_transitions(self) -> tuple[GateTransition, ...]:
+        """The gate state changes since the last call (a step's record holds them)."""
+        return new_transitions(self.gates, self._transitions_seen)
 
     async def _run(
         self,
@@ -514,7 +493,7 @@ class RiskChain:
     def _finish(self, fields: dict[str, Any], start: float) -> ExecutionReport:
         """Build the operation's report (its latency measured now), count it, show it the gates."""
         fields["latency_s"] = time.perf_counter() - start
-        report = _report(fields)
+        report = build_report(fields)
         self.last_report = report
         op = report.operation
         metrics = self.metrics

@@ -6,18 +6,17 @@ nautilus_trader's RiskEngine) or HALTED (nothing passes). Every state change is 
 
 To write a gate, subclass :class:`BaseRiskGate` and implement :meth:`BaseRiskGate._update`, which
 looks at the order context and moves the state with :meth:`BaseRiskGate._set_state`; the base turns
-the state into a verdict. Override :meth:`BaseRiskGate.observe` to learn from outcomes.
+the state into a verdict. Override :meth:`BaseRiskGate.observe` to learn from outcomes and
+:meth:`BaseRiskGate.mark` to watch the portfolio as it is marked to market every step.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
-from axon_lab.records import DefenceLine, RiskVerdict
+from axon_lab.records import DefenceLine, GateState, GateTransition, PortfolioSnapshot, RiskVerdict
 
 from .context import OrderContext, approve, build_verdict, reject, verdict_fields
 from .report import ExecutionReport
@@ -32,27 +31,6 @@ __all__ = [
 
 _LINE = DefenceLine.GATE
 _GATE_STATE = verdict_fields("gate_state")
-
-
-class GateState(StrEnum):
-    """What a gate lets through."""
-
-    OPEN = "open"
-    REDUCING = "reducing"
-    HALTED = "halted"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class GateTransition:
-    """One state change of a gate, with its cause and the numbers behind it."""
-
-    timestamp: datetime
-    gate: str
-    from_state: GateState
-    to_state: GateState
-    cause: str
-    limit: float | str | None = None
-    observed: float | str | None = None
 
 
 @runtime_checkable
@@ -75,6 +53,10 @@ class RiskGate(Protocol):
 
     def observe(self, report: ExecutionReport) -> None:
         """Learn from the outcome of an operation."""
+        ...
+
+    def mark(self, portfolio: PortfolioSnapshot, now: datetime) -> GateState:
+        """See the portfolio marked to market at ``now`` (every step, orders or not)."""
         ...
 
 
@@ -114,6 +96,14 @@ class BaseRiskGate(ABC):
     def observe(self, report: ExecutionReport) -> None:
         """Learn from an operation's outcome (default: nothing)."""
         return None
+
+    def mark(self, portfolio: PortfolioSnapshot, now: datetime) -> GateState:
+        """See the portfolio marked to market at ``now``; returns the state (default: no change).
+
+        The loop calls this every step before Decide, so a gate that watches equity trips
+        between orders, not only when the next order is checked.
+        """
+        return self._state
 
     def check(self, ctx: OrderContext) -> RiskVerdict:
         """Update the state, then approve or reject ``ctx``'s order by it."""

@@ -1,14 +1,24 @@
 """Defence line 2, RiskLimits: static rules every order must satisfy.
 
 Rules run in a fixed order and stop at the first rejection; every rule that ran leaves a
-:class:`~axon_lab.records.RiskVerdict` naming the rule, the limit and the observed value:
+:class:`~axon_lab.records.RiskVerdict` naming the rule, the limit and the observed value. Every
+rule judges the worst case: an order is valued at the worst price it can trade at
+(:meth:`~axon_lab.records.OrderRequest.value_price`: a buy limit at its limit, anything else at
+the higher of its own price and the mark), and a position counts every open order on the same
+side as filled (a replacement counts its new size instead of its old one):
 
 1. ``blocked_symbols`` — the symbol is not on the block list;
 2. ``allowed_symbols`` — the symbol is on the allow list (when one is given);
-3. ``max_order_notional`` — quantity x (limit price, else mark price);
-4. ``max_position_abs`` — |position after a full fill|, unless the order only reduces it;
-5. ``max_position_value`` — |position after a full fill| x mark price, same exception;
-6. ``max_daily_orders`` — orders sent today (UTC day of the loop's clock) plus this one; a
+3. ``instrument`` — the venue's rules for the symbol, when the context knows its instrument:
+   quantity on the lot grid, at least the minimum quantity and notional, prices on the tick grid;
+4. ``max_order_quantity`` — the order's quantity (the seed's per-order ``max_qty``);
+5. ``max_order_notional`` — quantity x the price the order is valued at;
+6. ``max_position_abs`` — |position + open same-side orders + this order|, unless that is no
+   larger than the position now (the order only reduces it);
+7. ``max_position_value`` — that worst-case position x the higher of the order's value price and
+   the mark, same exception;
+8. ``max_open_orders`` — open orders on the book (all symbols) with this one;
+9. ``max_daily_orders`` — orders sent today (UTC day of the loop's clock) plus this one; a
    replacement is not a new order and is not counted.
 
 Unset rules are skipped; with none set, one approving ``no_limits`` verdict records that the line
@@ -34,13 +44,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from axon_lab.errors import ConfigError
 from axon_lab.records import DefenceLine, RiskVerdict
 
-from .context import OrderContext, approve, build_verdict, reject, verdict_fields
+from .context import OrderContext, approve, reject
 
 __all__ = ["RiskLimits"]
 
 _LINE = DefenceLine.LIMIT
-_LIMIT_OBSERVED = verdict_fields("limit", "observed")
-_WITH_MESSAGE = verdict_fields("limit", "observed", "message")
 _EXEMPT = "over the limit, but the order only reduces the position"
 
 
@@ -48,20 +56,24 @@ class RiskLimits(BaseModel):
     """Static risk limits; ``None`` (or an empty set) disables a rule.
 
     Attributes:
-        max_order_notional: Largest quantity x price of one order.
+        max_order_quantity: Largest quantity of one order.
+        max_order_notional: Largest quantity x value price of one order.
         max_daily_orders: Most orders sent per UTC day of the loop's clock.
-        max_position_abs: Largest |position| (in units) after a full fill.
-        max_position_value: Largest |position| x mark price after a full fill.
+        max_position_abs: Largest worst-case |position| (in units).
+        max_position_value: Largest worst-case |position| x price.
+        max_open_orders: Most orders open at once, this one included.
         allowed_symbols: If given, only these symbols may be traded.
         blocked_symbols: These symbols may never be traded.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    max_order_quantity: float | None = Field(default=None, gt=0, allow_inf_nan=False)
     max_order_notional: float | None = Field(default=None, gt=0, allow_inf_nan=False)
     max_daily_orders: int | None = Field(default=None, ge=0)
     max_position_abs: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     max_position_value: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    max_open_orders: int | None = Field(default=None, ge=1)
     allowed_symbols: frozenset[str] | None = None
     blocked_symbols: frozenset[str] = frozenset()
 
@@ -121,6 +133,22 @@ class RiskLimits(BaseModel):
             )
             if not allowed:
                 return out
+        instrument = ctx.instrument
+        if instrument is not None:
+            problem = instrument.request_problem(ctx.order, ctx.mark_price)
+            out.append(
+                (reject if problem else approve)(
+                    ctx, _LINE, "instrument", observed=ctx.order.quantity, message=problem
+                )
+            )
+            if problem:
+                return out
+        if self.max_order_quantity is not None:
+            out.append(
+                self._at_most(
+                    ctx, "max_order_quantity", ctx.order.quantity, self.max_order_quantity
+                )
+            )
         if self.max_order_notional is not None:
             out.append(
                 self._at_most(ctx, "max_order_notional", ctx.notional, self.max_order_notional)
@@ -130,7 +158,12 @@ class RiskLimits(BaseModel):
         if self.max_position_abs is not None:
             out.append(
                 self._at_most(
-                    ctx, "max_position_abs", projected, self.max_position_abs, exempt=reducing
+                    ctx,
+                    "max_position_abs",
+                    projected,
+                    self.max_position_abs,
+                    exempt=reducing,
+                    note=ctx.resting_note,
                 )
             )
         if self.max_position_value is not None:
@@ -138,9 +171,21 @@ class RiskLimits(BaseModel):
                 self._at_most(
                     ctx,
                     "max_position_value",
-                    projected * ctx.mark_price,
+                    projected * max(ctx.price, ctx.mark_price),
                     self.max_position_value,
                     exempt=reducing,
+                    note=ctx.resting_note,
+                )
+            )
+        if self.max_open_orders is not None:
+            ids = ", ".join(r.order_id for r in ctx.resting) or "none"
+            out.append(
+                self._at_most(
+                    ctx,
+                    "max_open_orders",
+                    float(len(ctx.resting) + 1),
+                    float(self.max_open_orders),
+                    note=f"open orders: {ids}",
                 )
             )
         if self.max_daily_orders is not None and ctx.is_new_order:
@@ -156,14 +201,20 @@ class RiskLimits(BaseModel):
 
     @staticmethod
     def _at_most(
-        ctx: OrderContext, rule: str, observed: float, limit: float, *, exempt: bool = False
+        ctx: OrderContext,
+        rule: str,
+        observed: float,
+        limit: float,
+        *,
+        exempt: bool = False,
+        note: str = "",
     ) -> RiskVerdict:
-        # (approve/reject with these keywords, spelled out: the hottest verdicts of the chain)
+        suffix = f" ({note})" if note else ""
         if observed <= limit:
-            return build_verdict(ctx, True, _LINE, rule, limit, observed, "", None, _LIMIT_OBSERVED)
+            return approve(ctx, _LINE, rule, limit=limit, observed=observed, message=note)
         if exempt:
-            return build_verdict(
-                ctx, True, _LINE, rule, limit, observed, _EXEMPT, None, _WITH_MESSAGE
+            return approve(
+                ctx, _LINE, rule, limit=limit, observed=observed, message=_EXEMPT + suffix
             )
-        message = f"{rule}: {observed:.6g} would exceed the limit {limit:.6g}"
-        return build_verdict(ctx, False, _LINE, rule, limit, observed, message, None, _WITH_MESSAGE)
+        message = f"{rule}: {observed:.6g} would exceed the limit {limit:.6g}{suffix}"
+        return reject(ctx, _LINE, rule, limit=limit, observed=observed, message=message)

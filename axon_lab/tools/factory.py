@@ -23,12 +23,13 @@ Examples:
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
 from axon_lab.backends.protocol import TradingBackend
 from axon_lab.clock import Clock
 from axon_lab.metrics import TradingMetrics
+from axon_lab.records import Instrument, MarginPolicy
 from axon_lab.risk.chain import RiskChain
 from axon_lab.risk.gate import RiskGate
 from axon_lab.risk.limits import RiskLimits
@@ -91,8 +92,11 @@ def make_trading_tools(
     confirm_ttl: timedelta = timedelta(minutes=5),
     id_prefix: str | None = None,
     view: MarketDataView | None = None,
+    margin: MarginPolicy | None = None,
+    instruments: Mapping[str, Instrument] | None = None,
+    cancel_on_halt: bool = False,
 ) -> TradingToolRegistry:
-    """Build place/query/cancel/replace tools guarded by SafetyMode -> limits -> gates.
+    """Build place/query/cancel/replace tools guarded by the risk chain's lines.
 
     Args:
         backend: Where approved orders go.
@@ -107,6 +111,9 @@ def make_trading_tools(
             reproducible ids).
         view: A point-in-time market view; adds a ``get_market_data`` tool that reads it at the
             loop's clock.
+        margin: What the account may borrow (default: spot).
+        instruments: What the venue accepts per symbol.
+        cancel_on_halt: Cancel every open order when marking finds a gate HALTED.
 
     Returns:
         A :class:`TradingToolRegistry`.
@@ -118,6 +125,9 @@ def make_trading_tools(
         gates=gates,
         metrics=metrics,
         clock=clock,
+        margin=margin,
+        instruments=instruments,
+        cancel_on_halt=cancel_on_halt,
     )
     return TradingToolRegistry(
         chain, id_prefix=id_prefix or f"axon-{secrets.token_hex(4)}", view=view

@@ -30,6 +30,7 @@ def test_stop_order_triggers_when_price_crosses():
     b = make()
     mock = b.backend
     assert isinstance(mock, MockTradingBackend)
+    b.place_order(OrderRequest(client_order_id="b", symbol="X", side="buy", quantity=1.0))
     ack = b.place_order(
         OrderRequest(
             client_order_id="s",

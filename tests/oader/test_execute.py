@@ -57,7 +57,13 @@ def test_verdicts_acks_and_fills_come_from_the_execution_report() -> None:
     )
     execute = ToolExecutor(tools)
     done = execute(buy(3.0), OBS)
-    assert [v.line.value for v in done.verdicts] == ["safety_mode", "limit", "gate", "backend"]
+    assert [v.line.value for v in done.verdicts] == [
+        "safety_mode",
+        "limit",
+        "gate",
+        "buying_power",
+        "backend",
+    ]
     assert done.acks[0].client_order_id == "e-1"
     assert [(f.quantity, f.price) for f in done.fills] == [(3.0, 10.0)]
     rejected = execute(buy(3.0), OBS)

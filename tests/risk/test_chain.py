@@ -86,6 +86,7 @@ def test_a_passing_order_records_every_line(spy):
         DefenceLine.SAFETY_MODE,
         DefenceLine.LIMIT,
         DefenceLine.GATE,
+        DefenceLine.BUYING_POWER,
         DefenceLine.BACKEND,
     ]
     assert all(v.approved for v in report.verdicts)

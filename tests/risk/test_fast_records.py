@@ -29,9 +29,9 @@ from axon_lab.records import (
 from axon_lab.records.testing import assert_same_outcome as assert_same
 from axon_lab.records.testing import outcome
 from axon_lab.risk import RiskChain, RiskLimits, TwoPhaseMode, approve, reject
-from axon_lab.risk.chain import _report
 from axon_lab.risk.context import OrderContext
 from axon_lab.risk.report import ExecutionReport
+from axon_lab.risk.report import build_report as _report
 
 T = datetime(2024, 1, 1, 12, tzinfo=UTC)
 ORDER = OrderRequest(client_order_id="c-1", symbol="X", side="buy", quantity=2.0)

@@ -18,7 +18,13 @@ def test_place_result_carries_status_verdicts_ack_and_fills(backend):
     answer = call(tools, "place_order", symbol="AAA", side="buy", quantity=2)
     assert answer["ok"] is True
     assert answer["status"] == "filled"
-    assert [v["line"] for v in answer["verdicts"]] == ["safety_mode", "limit", "gate", "backend"]
+    assert [v["line"] for v in answer["verdicts"]] == [
+        "safety_mode",
+        "limit",
+        "gate",
+        "buying_power",
+        "backend",
+    ]
     assert answer["ack"]["client_order_id"] == "run-1"
     assert answer["fills"][0]["quantity"] == 2.0
     assert answer["fills"][0]["price"] == 20.0
@@ -82,7 +88,7 @@ def test_two_phase_through_the_tool(backend, clock):
 def test_dry_run_answer_shows_what_would_have_been_sent(backend):
     tools = make_trading_tools(backend, mode="dry_run", id_prefix="d")
     answer = call(
-        tools, "place_order", symbol="AAA", side="sell", quantity=1, order_type="limit", price=25
+        tools, "place_order", symbol="AAA", side="buy", quantity=1, order_type="limit", price=15
     )
     assert answer["ok"] is True
     assert answer["dry_run"] is True
@@ -90,10 +96,10 @@ def test_dry_run_answer_shows_what_would_have_been_sent(backend):
     assert answer["would_send"] == {
         "client_order_id": "d-1",
         "symbol": "AAA",
-        "side": "sell",
+        "side": "buy",
         "quantity": 1.0,
         "order_type": "limit",
-        "price": 25.0,
+        "price": 15.0,
         "time_in_force": "gtc",
         "reduce_only": False,
     }
