@@ -77,7 +77,7 @@ def infer_tick_size(prices: Any) -> float | None:
         values = values[:: math.ceil(values.size / _SAMPLE)]
     for decimals in range(_MAX_DECIMALS + 1):
         scaled = values * 10.0**decimals
-        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-6 * np.maximum(1.0, np.abs(scaled))):
+        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-9 * np.maximum(1.0, np.abs(scaled))):
             return round(10.0**-decimals, decimals)
     return None
 

@@ -28,9 +28,17 @@ from axon_lab.data.view import MarketView
 from axon_lab.errors import ConfigError
 from axon_lab.llm import LLMClient
 from axon_lab.records import Analysis, Decision, Instrument, Observation
-from axon_lab.risk.breakers import PnLCircuitBreaker, RejectionCircuitBreaker
-from axon_lab.risk.gate import GateState, RiskGate
-from axon_lab.risk.limits import RiskLimits
+from axon_lab.risk import (
+    ConfirmationPolicy,
+    ConfirmationQueue,
+    GateState,
+    PnLCircuitBreaker,
+    RejectionCircuitBreaker,
+    RiskGate,
+    RiskLimits,
+    TwoPhaseMode,
+    WaitForPerson,
+)
 from axon_lab.risk.safety import ModeName, SafetyMode
 from axon_lab.tools.factory import make_trading_tools
 
@@ -157,6 +165,8 @@ def make_agent(
     live_interval: timedelta | None = None,
     instruments: Mapping[str, Instrument] | None = None,
     cancel_on_halt: bool = False,
+    confirm: ConfirmationPolicy | None = None,
+    confirm_above: float = 0.0,
 ) -> OADERLoop:
     """Build a ready-to-run :class:`~axon_lab.oader.OADERLoop` with sane defaults.
 
@@ -201,6 +211,11 @@ def make_agent(
             risk limits, the default backend and Decide (default:
             :func:`~axon_lab.data.default_instrument` of the symbol, with ``fee_rate``).
         cancel_on_halt: Cancel every open order when a gate is found HALTED at a step's mark.
+        confirm: Who answers orders pending two-phase confirmation
+            (:class:`~axon_lab.risk.AutoConfirmBelow`, :class:`~axon_lab.risk.AskCallable`,
+            :class:`~axon_lab.risk.WaitForPerson`). Required for a two-phase backtest (a
+            backtest never confirms silently); a live two-phase loop waits for a person.
+        confirm_above: The two-phase threshold notional (0: every order needs confirmation).
 
     Returns:
         The loop; ``loop.store``, ``loop.tools``, ``loop.view`` and ``loop.config`` are attached.
@@ -239,6 +254,16 @@ def make_agent(
             view, cash=cash, fees=fee_rate, clock=clock, instruments=instruments
         )
     clock_ = backend.clock
+    two_phase = mode == "two_phase" or isinstance(mode, TwoPhaseMode)
+    if two_phase and confirm is None:
+        if isinstance(clock_, SimulatedClock):
+            raise ConfigError(
+                "mode='two_phase' in a backtest needs a stated confirmation policy: pass "
+                "confirm=AutoConfirmBelow(notional), AskCallable(fn) or WaitForPerson() (from "
+                "axon_lab.risk); a backtest never confirms orders silently"
+            )
+        confirm = WaitForPerson()
+    confirmations = ConfirmationQueue(confirm) if confirm is not None else None
     limits = limits if limits is not None else default_limits(cash)
     gates = list(gates) if gates is not None else default_gates()
     owns_store = not isinstance(store, ExplainStore)
@@ -266,6 +291,7 @@ def make_agent(
             view=view,
             instruments=instruments,
             cancel_on_halt=cancel_on_halt,
+            confirm_above=confirm_above,
         )
         if analyst == "rules":
             analyze: Any = RulesAnalyst(tools, symbol=symbol)
@@ -307,6 +333,8 @@ def make_agent(
             "on_error": on_error,
             "instruments": {k: v.to_dict() for k, v in instruments.items()},
             "cancel_on_halt": cancel_on_halt,
+            "confirm": None if confirm is None else repr(confirm),
+            "confirm_above": confirm_above,
             **dict(config or {}),
         }
         if not resume:
@@ -335,7 +363,7 @@ def make_agent(
                 fee_rate=fee_rate,
                 instrument=instruments.get(symbol),
             ),
-            ToolExecutor(tools),
+            ToolExecutor(tools, confirmations=confirmations),
             recorder,
             backend,
             clock_,

@@ -194,8 +194,8 @@ class DecisionEngine:
 
     def _entry_size(
         self, observation: Observation, price: float, atr: float, held: float, *, buying: bool
-    ) -> tuple[float, list[str]]:
-        """Risk-sized quantity to add to ``held`` (signed direction handled by the caller)."""
+    ) -> tuple[float, float, list[str]]:
+        """Risk-sized quantity to add to ``held``, rounded and not (direction: the caller's)."""
         equity = observation.portfolio.equity
         margin = 1.0 - self.cap_margin
         target = equity * self.risk_fraction / (self.stop_atr * atr)
@@ -217,7 +217,7 @@ class DecisionEngine:
             if cap < add:
                 add = cap
                 binding.append(name)
-        return self._round(max(add, 0.0)), binding
+        return self._round(max(add, 0.0)), add, binding
 
     def _hold(
         self, symbol: str, analysis: Analysis, source: DecisionSource, reason: str
@@ -309,7 +309,15 @@ class DecisionEngine:
                 source,
                 "sell signal while flat in long-only mode: nothing to sell, so hold",
             )
-        quantity, binding = self._entry_size(observation, price, atr, held, buying=buying)
+        quantity, wanted, binding = self._entry_size(observation, price, atr, held, buying=buying)
+        if quantity <= 0 < wanted:
+            return self._hold(
+                symbol,
+                analysis,
+                source,
+                f"{proposed.value} signal, but the risk-sized quantity {wanted:.6g} rounds down "
+                "to zero at the lot size",
+            )
         if quantity <= 0:
             why = ", ".join(binding) or "the risk budget"
             return self._hold(

@@ -12,6 +12,12 @@ limit priced for one bar never fills days later at a stale level. Bracket exits 
 
 Every fill the backend booked since the previous call is reported, whichever order it belongs to
 (resting entries, bracket exits), so each fill is recorded exactly once, in the step that saw it.
+
+Two-phase confirmation: with a :class:`~axon_lab.risk.ConfirmationQueue`, an order that comes
+back ``pending_confirmation`` is put to the queue's policy at once. A confirmation resends the
+same arguments with the token (the chain records ``confirmed``), a denial is recorded as a
+``confirmation_denied`` verdict, and a wait leaves the order to a person, whose answer the next
+step carries out. Every answer is a verdict on the safety-mode line naming who gave it.
 """
 
 from __future__ import annotations
@@ -26,12 +32,14 @@ from axon_lab.errors import ToolError
 from axon_lab.records import (
     Action,
     Decision,
+    DefenceLine,
     Fill,
     Observation,
     OrderAck,
     OrderStatus,
     RiskVerdict,
 )
+from axon_lab.risk import ConfirmationQueue, ExecutionReport, PendingConfirmation
 from axon_lab.tools.factory import TradingToolRegistry
 
 from .stages import Execution, run_blocking
@@ -91,6 +99,8 @@ class ToolExecutor:
     Args:
         tools: The trading tools (``make_trading_tools(...)``), i.e. the risk chain and backend.
         cancel_stale: Cancel entry orders still resting from the previous step.
+        confirmations: Who answers orders pending two-phase confirmation (None: nobody; they
+            stay pending and their tokens expire).
 
     Examples:
         >>> from datetime import datetime, timezone
@@ -113,11 +123,80 @@ class ToolExecutor:
         ('filled', [(2.0, 10.0)])
     """
 
-    def __init__(self, tools: TradingToolRegistry, *, cancel_stale: bool = True) -> None:
+    def __init__(
+        self,
+        tools: TradingToolRegistry,
+        *,
+        cancel_stale: bool = True,
+        confirmations: ConfirmationQueue | None = None,
+    ) -> None:
         self.tools = tools
         self.cancel_stale = cancel_stale
+        self.confirmations = confirmations
         self.cursor = FillCursor(tools.backend)
         self._entries: set[str] = set()
+
+    def _keep(
+        self, report: ExecutionReport, verdicts: list[RiskVerdict], acks: list[OrderAck]
+    ) -> None:
+        verdicts.extend(report.verdicts)
+        if report.ack is not None:
+            acks.append(report.ack)
+            if report.ack.status in _OPEN:
+                self._entries.add(report.ack.order_id)
+
+    def _answer_verdict(self, pending: PendingConfirmation, given: bool, by: str) -> RiskVerdict:
+        return RiskVerdict(
+            approved=given,
+            line=DefenceLine.SAFETY_MODE,
+            rule="confirmation_given" if given else "confirmation_denied",
+            limit=None,
+            observed=pending.notional,
+            message=f"{'confirmed' if given else 'denied'} by {by}",
+            timestamp=self.tools.chain.clock.now(),
+            client_order_id=pending.order.client_order_id,
+        )
+
+    async def _carry_out(
+        self,
+        pending: PendingConfirmation,
+        answer: str,
+        by: str,
+        verdicts: list[RiskVerdict],
+        acks: list[OrderAck],
+    ) -> None:
+        if answer == "wait":
+            return
+        verdicts.append(self._answer_verdict(pending, answer == "confirm", by))
+        if answer != "confirm":
+            return
+        args = json.loads(pending.arguments)
+        args["confirm_token"] = pending.token
+        result = await self.tools.place.arun(json.dumps(args))
+        if result.report is not None:
+            self._keep(result.report, verdicts, acks)
+
+    async def _confirm(
+        self,
+        report: ExecutionReport,
+        arguments: str,
+        verdicts: list[RiskVerdict],
+        acks: list[OrderAck],
+    ) -> None:
+        queue = self.confirmations
+        if queue is None or report.confirm_token is None or report.order is None:
+            return
+        rejection = report.rejection
+        notional = rejection.observed if rejection is not None else None
+        pending = PendingConfirmation(
+            token=report.confirm_token,
+            order=report.order,
+            notional=float(notional) if isinstance(notional, float) else math.nan,
+            issued_at=self.tools.chain.clock.now(),
+            arguments=arguments,
+        )
+        answer, by = queue.offer(pending)
+        await self._carry_out(pending, answer, by, verdicts, acks)
 
     async def _cancel_stale(self, verdicts: list[RiskVerdict], acks: list[OrderAck]) -> None:
         if not self._entries:
@@ -190,18 +269,20 @@ class ToolExecutor:
         await self.cursor.start()
         verdicts: list[RiskVerdict] = []
         acks: list[OrderAck] = []
+        if self.confirmations is not None:  # a person's answers given since the last step
+            for pending, answer, by in self.confirmations.take_decided():
+                await self._carry_out(pending, answer, by, verdicts, acks)
         if self.cancel_stale:
             await self._cancel_stale(verdicts, acks)
         if decision.action is not _HOLD:
-            result = await self.tools.place.arun(self.order_arguments(decision))
+            arguments = self.order_arguments(decision)
+            result = await self.tools.place.arun(arguments)
             report = result.report
             if report is None:
                 raise ToolError(f"place_order refused the decision's arguments: {result.text}")
-            verdicts.extend(report.verdicts)
-            if report.ack is not None:
-                acks.append(report.ack)
-                if report.ack.status in _OPEN:
-                    self._entries.add(report.ack.order_id)
+            self._keep(report, verdicts, acks)
+            if report.status == "pending_confirmation":
+                await self._confirm(report, arguments, verdicts, acks)
         fills = await self.cursor.read()
         return Execution(verdicts=tuple(verdicts), acks=tuple(acks), fills=fills)
 
@@ -210,4 +291,6 @@ class ToolExecutor:
         return run_blocking(self.acall(decision, observation))
 
     def __repr__(self) -> str:
-        return f"ToolExecutor(cancel_stale={self.cancel_stale})"
+        return (
+            f"ToolExecutor(cancel_stale={self.cancel_stale}, confirmations={self.confirmations!r})"
+        )

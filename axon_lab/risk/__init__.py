@@ -8,6 +8,15 @@ from axon_lab.records import Instrument, MarginPolicy
 from .breakers import PnLCircuitBreaker, RejectionCircuitBreaker
 from .buying_power import BuyingPowerLine
 from .chain import RiskChain
+from .confirmation import (
+    AskCallable,
+    AutoConfirmBelow,
+    ConfirmAnswer,
+    ConfirmationPolicy,
+    ConfirmationQueue,
+    PendingConfirmation,
+    WaitForPerson,
+)
 from .context import OrderContext, RestingOrder, approve, reject
 from .daily import DailyCounter
 from .gate import AlwaysOpenGate, BaseRiskGate, GateState, GateTransition, RiskGate
@@ -38,6 +47,14 @@ __all__ = [
     "DryRunMode",
     "TwoPhaseMode",
     "make_safety_mode",
+    # two-phase confirmation in a run: who answers a pending order
+    "ConfirmationPolicy",
+    "ConfirmationQueue",
+    "ConfirmAnswer",
+    "PendingConfirmation",
+    "AutoConfirmBelow",
+    "AskCallable",
+    "WaitForPerson",
     # line 2: limits
     "RiskLimits",
     "DailyCounter",

@@ -9,6 +9,8 @@ records they return. They work in JupyterLab and in Voilà.
   demand;
 * :class:`RiskRejectionInspector` — the rejected orders, filterable by rule and defence line;
 * :class:`StepDetail` — everything recorded for one step, LLM cost and cache hits included;
+* :class:`ConfirmationPanel` — orders waiting for two-phase confirmation, with Confirm and Deny
+  (part of the stepper);
 * :class:`Dashboard` — all of them, with a run picker.
 
 ipywidgets and plotly are imported when a view is built, so importing this package is cheap. The
@@ -30,6 +32,7 @@ Examples:
 
 from axon_lab.widgets._chart import LiveEquityChart
 from axon_lab.widgets._common import BaseView
+from axon_lab.widgets._confirm import ConfirmationPanel
 from axon_lab.widgets._dashboard import Dashboard
 from axon_lab.widgets._detail import LLMTotals, StepDetail, llm_totals, render_step_html
 from axon_lab.widgets._follow import LoopFollower
@@ -49,6 +52,7 @@ __all__ = [
     "ReasoningChainView",
     "StepDetail",
     "RiskRejectionInspector",
+    "ConfirmationPanel",
     # plumbing
     "BaseView",
     "LoopFollower",

@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from axon_lab.errors import AxonError
 from axon_lab.records import StepRecord
 
 from ._chart import LiveEquityChart
 from ._common import BaseView, fmt_num, ipywidgets
+from ._confirm import ConfirmationPanel
 from ._follow import LoopFollower
 
 if TYPE_CHECKING:
@@ -50,6 +51,7 @@ class LoopStepper(BaseView):
     Attributes:
         loop: The loop driven now (Reset replaces it).
         chart: The live equity chart.
+        confirmations: Orders waiting for two-phase confirmation, with Confirm and Deny.
         follower: The callback attached to the loop.
         step_button, run_button, pause_button, reset_button: The buttons.
         n_input: Steps for Run N. speed_slider: Steps per second.
@@ -85,7 +87,10 @@ class LoopStepper(BaseView):
         self.loop = loop
         self.factory = factory
         self.chart = LiveEquityChart()
-        self.follower = LoopFollower([self.chart, *views], flush_every=flush_every)
+        self.confirmations = ConfirmationPanel(_queue(loop))
+        self.follower = LoopFollower(
+            [self.chart, self.confirmations, *views], flush_every=flush_every
+        )
         self.task: asyncio.Task[int] | None = None
         self.on_reset: list[Callable[[OADERLoop], None]] = []
         self.locked = False
@@ -127,7 +132,13 @@ class LoopStepper(BaseView):
             ]
         )
         self.widget = w.VBox(
-            [controls, w.HBox([self.progress, self.status]), self.chart.widget, self.log]
+            [
+                controls,
+                w.HBox([self.progress, self.status]),
+                self.confirmations.widget,
+                self.chart.widget,
+                self.log,
+            ]
         )
         self.widget.add_class("axon-loop-stepper")
         self.follower.on_flush.append(self._update_status)
@@ -259,6 +270,7 @@ class LoopStepper(BaseView):
             self.log.append_stderr(f"reset failed: {exc}\n")
             return None
         self.loop = loop
+        self.confirmations.queue = _queue(loop)
         self.follower.pending = []
         loop.add_callback(self.follower)
         for view in self.follower.views:
@@ -286,3 +298,8 @@ class LoopStepper(BaseView):
         """Re-sync the chart before display."""
         self.chart.resync()
         self._update_status()
+
+
+def _queue(loop: OADERLoop) -> Any:
+    """The loop's confirmation queue, if its Execute stage has one."""
+    return getattr(loop.execute, "confirmations", None)

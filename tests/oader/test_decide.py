@@ -17,6 +17,7 @@ from axon_lab.records import (
     Analysis,
     Bar,
     DecisionSource,
+    Instrument,
     Observation,
     OrderType,
     PortfolioSnapshot,
@@ -208,3 +209,47 @@ def test_bad_settings_are_refused() -> None:
         DecisionEngine(risk_fraction=1.5)
     with pytest.raises(ConfigError, match="stop_atr must be a finite number > 0"):
         DecisionEngine(stop_atr=0.0)
+
+
+# ---------------------------------------------------------------- instruments
+
+
+def _on_grid(value: float, step: float) -> bool:
+    units = value / step
+    return abs(units - round(units)) < 1e-6
+
+
+def test_an_instrument_puts_quantity_and_prices_on_its_grid() -> None:
+    coin = Instrument(symbol="X", tick_size=0.05, lot_size=0.001, min_notional=10.0)
+    d = DecisionEngine(instrument=coin)(analysis(), obs(close=200.013, atr=4.1234))
+    assert d.action is Action.BUY
+    assert _on_grid(d.quantity, 0.001)
+    for price in (d.price, d.stop_loss, d.take_profit):
+        assert _on_grid(price, 0.05)
+    assert d.stop_loss < d.price < d.take_profit
+    plain = DecisionEngine()(analysis(), obs(close=200.013, atr=4.1234))
+    assert d.quantity <= plain.quantity  # rounded down, never up
+    assert d.price <= plain.price  # a buy's limit is rounded down: it never pays more
+
+
+def test_a_dust_top_up_is_not_sent_and_the_reason_names_the_minimum() -> None:
+    # the bundled demo used to top positions up with 3.7e-05 BTC orders (fee 0.0016) that any
+    # exchange refuses under its minimum notional
+    btc = Instrument(symbol="X", tick_size=0.01, lot_size=1e-05, min_notional=5.0)
+    engine = DecisionEngine(instrument=btc)
+    first = engine(analysis(), obs())
+    held = first.quantity - 2e-05  # a hair under the risk-sized position
+    d = engine(analysis(), obs(held=held, cash=20_000.0 - held * 200.0))
+    assert d.action is Action.HOLD
+    assert "below the minimum notional 5" in d.reason
+    assert DecisionEngine()(analysis(), obs(held=held, cash=20_000.0 - held * 200.0)).quantity
+
+
+def test_a_whole_share_instrument_holds_below_one_share() -> None:
+    shares = Instrument(symbol="X", lot_size=1.0, min_quantity=1.0)
+    d = DecisionEngine(instrument=shares, risk_fraction=0.001)(analysis(), obs(atr=40.0))
+    assert d.action is Action.HOLD
+    assert (
+        d.reason
+        == "buy signal, but the risk-sized quantity 0.25 rounds down to zero at the lot size"
+    )

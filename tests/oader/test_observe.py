@@ -10,8 +10,8 @@ import pytest
 from axon_lab.backends import MockTradingBackend
 from axon_lab.clock import SimulatedClock
 from axon_lab.data import MarketView, make_synthetic
-from axon_lab.errors import RecordError
-from axon_lab.oader import ContextBuilder
+from axon_lab.errors import RecordError, ToolError
+from axon_lab.oader import ContextBuilder, snapshot_from_payload
 from axon_lab.oader.observe import _is_valid
 from axon_lab.records import Observation
 from axon_lab.tools import ToolResult, make_trading_tools
@@ -80,3 +80,59 @@ def test_the_snapshot_read_from_the_tools_json_is_the_typed_one(observe: Context
     assert typed.portfolio.positions["SYN"].quantity == 2
     assert from_json == typed
     assert from_json.digest() == typed.digest()
+
+
+# ---------------------------------------------------------------- snapshot_from_payload
+
+
+def _payload(**changes: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "ok": True,
+        "timestamp": "2024-01-01T00:00:00+00:00",
+        "cash": 50.0,
+        "equity": 70.0,
+        "realized_pnl": 0.0,
+        "fees_paid": 0.0,
+        "positions": [{"symbol": "X", "quantity": 2.0, "avg_price": 9.0, "mark_price": 10.0}],
+    }
+    base.update(changes)
+    return base
+
+
+def test_a_valid_payload_round_trips() -> None:
+    snap = snapshot_from_payload(_payload())
+    assert snap.quantity("X") == 2.0
+    assert snap.equity == 70.0
+
+
+@pytest.mark.parametrize(
+    ("changes", "match"),
+    [
+        ({"timestamp": "2024-01-01T00:00:00"}, "timezone"),  # naive
+        ({"cash": "oops"}, "cash"),
+        ({"realized_pnl": float("nan")}, "realized_pnl"),
+        (
+            {
+                "positions": [
+                    {"symbol": "X", "quantity": 2.0, "avg_price": -9.0, "mark_price": 10.0}
+                ]
+            },
+            "avg_price",
+        ),
+        ({"equity": 1e9}, "equity"),  # not cash + positions
+        ({"positions": "X"}, "not a list"),
+        ({"positions": [["X", 2.0]]}, "not an object"),
+        ({"fees_paid": -1.0}, "fees_paid"),
+    ],
+)
+def test_a_bad_payload_is_a_tool_error(changes: dict[str, Any], match: str) -> None:
+    # before: model_construct let each of these through as a "snapshot"
+    with pytest.raises(ToolError, match=match):
+        snapshot_from_payload(_payload(**changes))
+
+
+def test_a_payload_missing_a_field_names_it() -> None:
+    payload = _payload()
+    del payload["cash"]
+    with pytest.raises(ToolError, match="lacks the field 'cash'"):
+        snapshot_from_payload(payload)
