@@ -428,15 +428,15 @@ class BaseTradingBackend(ABC):
             quantity = order.remaining
         fills = (self._book_fill(order, quantity, price),) if quantity > 0 else ()
         if quantity < wanted and order.is_open:
-            held = "cash" if order.request.side is Side.BUY else "position"
-            order.transition(
-                OrderStatus.CANCELLED,
-                at=self._clock.now(),
-                reason=(
-                    f"only {quantity:.10g} of {order.remaining + quantity:.10g} could fill at "
-                    f"{price:g}: the {held} does not cover more without borrowing"
-                ),
+            done = f"filled {order.filled_quantity:.10g} of {order.request.quantity:.10g}"
+            why = (
+                "not enough cash for the rest (the account does not borrow beyond its margin "
+                "policy)"
+                if order.request.side is Side.BUY
+                else "nothing more to sell (the account does not go short beyond its margin "
+                "policy)"
             )
+            order.transition(OrderStatus.CANCELLED, at=self._clock.now(), reason=f"{done}: {why}")
         return fills
 
     def _book_fill(self, order: ManagedOrder, quantity: float, price: float) -> Fill:

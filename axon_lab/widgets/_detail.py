@@ -73,6 +73,13 @@ def render_step_html(record: StepRecord) -> str:
         ...                observation_digest="abc", equity=1.0, pnl=0.0)
         >>> "LLM calls: 0" in render_step_html(r)
         True
+        >>> from axon_lab.records import GateState, GateTransition
+        >>> trip = GateTransition(timestamp=r.timestamp, gate="dd", from_state="open",
+        ...                       to_state="halted", cause="drawdown 25% <script>")
+        >>> page = render_step_html(r.replace(gate_states={"dd": GateState.HALTED},
+        ...                                    gate_transitions=(trip,)))
+        >>> "dd: halted" in page, "&lt;script&gt;" in page, "<script>" in page
+        (True, True, False)
     """
     out = [TABLE_STYLE, f"<h4>Step {record.step} of run {esc(record.run_id)}</h4>"]
     step_rows = [
@@ -133,6 +140,24 @@ def render_step_html(record: StepRecord) -> str:
             for i, c in enumerate(a.llm_calls, 1)
         ]
         out.append(html_table(header, rows))
+    if record.gate_states or record.gate_transitions:
+        states = ", ".join(f"{esc(k)}: {esc(v.value)}" for k, v in record.gate_states.items())
+        out.append(f"<h5>Gates</h5><div>{states or '-'}</div>")
+        if record.gate_transitions:
+            header = ["time", "gate", "from", "to", "cause", "limit", "observed"]
+            rows = [
+                [
+                    esc(fmt_time(t.timestamp)),
+                    esc(t.gate),
+                    esc(t.from_state.value),
+                    esc(t.to_state.value),
+                    esc(t.cause),
+                    esc(fmt_num(t.limit)),
+                    esc(fmt_num(t.observed)),
+                ]
+                for t in record.gate_transitions
+            ]
+            out.append(html_table(header, rows))
     out.append(f"<h5>Risk verdicts: {len(record.verdicts)}</h5>")
     if record.verdicts:
         header = ["", "line", "rule", "limit", "observed", "gate", "order", "message"]

@@ -214,3 +214,38 @@ def test_async_methods_are_awaitable(make_harness):
         return await backend.last_price("BBB"), len(await backend.fills())
 
     assert run_sync(go()) == (PRICES["BBB"], 1)
+
+
+def _final(h: Harness, b: SyncTradingBackend, request: OrderRequest) -> OrderAck:
+    """Let the market move until ``request`` is no longer open; return its last ack."""
+    b.place_order(request)
+    h.settle()
+    for _ in range(200):  # (oms-partial fills half a unit per move)
+        ack = b.place_order(request)
+        if ack.status not in (OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED):
+            return ack
+        h.set_price(request.symbol, PRICES[request.symbol])
+    return b.place_order(request)
+
+
+def test_a_buy_beyond_cash_never_borrows(make_harness):
+    # before: the mock and OMS backends took a buy of 1e6 units with 1,000 cash and went to
+    # about -2e7 cash; every backend now fills what the cash covers and cancels the rest
+    h = make_harness(PRICES, cash=1_000.0)
+    b = SyncTradingBackend(h.backend)
+    ack = _final(h, b, order("huge", qty=1e6))
+    snap = b.query_portfolio()
+    assert snap.cash >= -1e-9
+    assert snap.quantity("AAA") <= 1_000.0 / PRICES["AAA"] + 1e-9
+    assert ack.status is OrderStatus.CANCELLED
+    assert "cash" in ack.message
+
+
+def test_a_sell_beyond_the_position_opens_no_short(make_harness):
+    h = make_harness(PRICES, cash=1_000.0)
+    b = SyncTradingBackend(h.backend)
+    ack = _final(h, b, order("short", side="sell", qty=5e6))
+    assert b.query_portfolio().quantity("AAA") == 0.0
+    assert b.fills() == ()
+    assert ack.status is OrderStatus.CANCELLED
+    assert "sell" in ack.message

@@ -87,3 +87,36 @@ def test_set_price_of_unknown_symbol():
     mock = MockTradingBackend({"X": 1.0}, cash=0.0)
     with pytest.raises(ConfigError, match="not traded"):
         mock.set_price("Y", 1.0)
+
+
+def test_borrowed_cash_and_shorts_pay_the_borrow_rate_over_time():
+    from datetime import timedelta
+
+    from axon_lab.records import MarginPolicy
+
+    clock = SimulatedClock(T)
+    b = SyncTradingBackend(
+        MockTradingBackend(
+            {"X": 10.0, "Y": 20.0},
+            cash=1_000.0,
+            clock=clock,
+            margin=MarginPolicy(leverage=2.0, allow_short=True, borrow_rate=0.05),
+        )
+    )
+    b.place_order(OrderRequest(client_order_id="long", symbol="X", side="buy", quantity=150.0))
+    b.place_order(OrderRequest(client_order_id="short", symbol="Y", side="sell", quantity=10.0))
+    # cash 1,000 - 1,500 + 200 = -300 borrowed, plus a 10 x 20 = 200 short: 500 at 5 % a year
+    assert b.query_portfolio().cash == pytest.approx(-300.0)
+    clock.advance(timedelta(days=365.25))
+    snap = b.query_portfolio()
+    assert snap.fees_paid == pytest.approx(25.0)
+    assert snap.cash == pytest.approx(-325.0)
+
+
+def test_a_spot_fill_beyond_cash_is_capped_and_the_rest_cancelled():
+    b = make()  # 100 cash at 10
+    ack = b.place_order(OrderRequest(client_order_id="c", symbol="X", side="buy", quantity=25.0))
+    assert ack.status is OrderStatus.CANCELLED
+    assert ack.filled_quantity == pytest.approx(10.0)
+    assert "not enough cash" in ack.message
+    assert b.query_portfolio().cash == pytest.approx(0.0, abs=1e-9)
