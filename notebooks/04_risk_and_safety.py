@@ -42,9 +42,10 @@
 import json
 from datetime import UTC, datetime, timedelta
 
-from axon_lab.backends import MockTradingBackend
+from axon_lab.backends import MockTradingBackend, run_sync
 from axon_lab.clock import SimulatedClock
-from axon_lab.backends import run_sync
+from axon_lab.data import make_synthetic
+from axon_lab.oader import make_agent
 from axon_lab.risk import (
     AutoConfirmBelow,
     GateState,
@@ -213,9 +214,6 @@ _ = place(tools, symbol="AAA", side="buy", quantity=1)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-from axon_lab.data import make_synthetic  # noqa: E402
-from axon_lab.oader import make_agent  # noqa: E402
-
 loop = make_agent(
     make_synthetic(300, timeframe="1h", start="2024-01-01", seed=7, symbol="SYN"),
     store="sqlite://",

@@ -429,13 +429,11 @@ class BaseTradingBackend(ABC):
         fills = (self._book_fill(order, quantity, price),) if quantity > 0 else ()
         if quantity < wanted and order.is_open:
             done = f"filled {order.filled_quantity:.10g} of {order.request.quantity:.10g}"
-            why = (
-                "not enough cash for the rest (the account does not borrow beyond its margin "
-                "policy)"
-                if order.request.side is Side.BUY
-                else "nothing more to sell (the account does not go short beyond its margin "
-                "policy)"
-            )
+            if order.request.side is Side.BUY:
+                why = "not enough cash for the rest"
+            else:
+                why = "nothing more to sell"
+            why += " (the account does not borrow beyond its margin policy)"
             order.transition(OrderStatus.CANCELLED, at=self._clock.now(), reason=f"{done}: {why}")
         return fills
 
