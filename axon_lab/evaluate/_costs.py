@@ -31,7 +31,7 @@ def _non_negative(value: Any, name: str, *, positive: bool = False) -> np.ndarra
         raise EvaluationError(f"{name}={value!r} must be a number or an array of numbers.") from exc
     bad = ~np.isfinite(arr) | ((arr <= 0.0) if positive else (arr < 0.0))
     if bad.any():
-        first = arr[bad].flat[0]
+        first = float(arr[bad].flat[0])
         bound = "> 0" if positive else ">= 0"
         raise EvaluationError(f"{name} holds {first!r}; every value must be finite and {bound}.")
     return arr

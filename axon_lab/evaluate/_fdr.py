@@ -66,7 +66,7 @@ def benjamini_hochberg(pvalues: Any, *, alpha: float = 0.05) -> FDRResult:
     a = check_level(alpha, "alpha")
     p = as_vector(pvalues, "pvalues", min_len=1)
     if ((p < 0.0) | (p > 1.0)).any():
-        bad = p[(p < 0.0) | (p > 1.0)][0]
+        bad = float(p[(p < 0.0) | (p > 1.0)][0])
         raise EvaluationError(f"pvalues holds {bad!r}; every p-value must lie in [0, 1].")
     adjusted = np.asarray(false_discovery_control(p, method="bh"), dtype=np.float64)
     rejected = adjusted <= a

@@ -67,8 +67,9 @@ def classify_regimes(close: Any, *, lookback: int, threshold: float) -> np.ndarr
     """
     px = as_vector(close, "close", min_len=1)
     if (px <= 0.0).any():
+        bad = float(px[px <= 0.0][0])
         raise EvaluationError(
-            f"close holds a non-positive price ({px[px <= 0.0][0]!r}); pass prices, not returns."
+            f"close holds a non-positive price ({bad!r}); pass prices, not returns."
         )
     k = check_count(lookback, "lookback")
     thr = check_positive(threshold, "threshold")
