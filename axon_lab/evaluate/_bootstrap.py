@@ -55,7 +55,8 @@ class Interval:
         level: Coverage, e.g. 0.95.
         method: How the interval was made (e.g. ``"stationary bootstrap, percentile"``).
         block_length: Mean block length of the bootstrap (1 resamples single values).
-        n_resamples: Number of bootstrap resamples.
+        n_resamples: Number of resamples behind the bounds (those on which the statistic was
+            finite; e.g. a Sharpe ratio is not on a constant resample).
     """
 
     estimate: float
@@ -170,7 +171,8 @@ def bootstrap_interval(
         values: A series of at least 2 finite values, in time order.
         statistic: Maps a 1-D array to a number (default: the mean).
         level: Coverage in (0, 1).
-        n_resamples: Number of resamples.
+        n_resamples: Number of resamples. Those on which the statistic is not finite are left
+            out of the bounds (the record counts the rest).
         block_length: Mean block length; ``None`` estimates it (Politis & White 2004).
         seed: Seed of the ``np.random.default_rng`` that draws the resamples.
 
@@ -213,5 +215,5 @@ def bootstrap_interval(
         level=lvl,
         method="stationary bootstrap, percentile",
         block_length=b,
-        n_resamples=int(n_resamples),
+        n_resamples=int(dist.size),
     )

@@ -155,3 +155,15 @@ def test_paired_comparison_rejects_mismatched_windows():
         paired_comparison([0.1, 0.2, 0.3], [0.1, 0.2], seed=0)
     with pytest.raises(EvaluationError, match="baseline holds 1 NaN"):
         paired_comparison([0.1, 0.2], [0.1, math.nan], seed=0)
+
+
+def test_resamples_without_a_finite_statistic_are_left_out_and_counted():
+    # A Sharpe ratio is undefined on a constant resample; with 3 values, single-value
+    # resampling makes one of them constant now and then (3 of 27 equally likely draws).
+    def sharpe(v: np.ndarray) -> float:
+        sd = float(np.std(v, ddof=1))
+        return float(np.mean(v)) / sd if sd > 0 else math.nan
+
+    ci = bootstrap_interval([0.01, 0.02, -0.01], sharpe, n_resamples=300, block_length=1, seed=0)
+    assert 200 < ci.n_resamples < 300
+    assert ci.low <= ci.high
