@@ -25,6 +25,7 @@ Hierarchy::
     │   ├── CacheMissError     replay mode found no recorded response
     │   └── BudgetExceededError
     ├── StoreError             the explain store could not read or write
+    ├── EvaluationError        a statistic of the evaluation got input it cannot use
     └── StageError             an OADER stage raised and the loop's policy stopped the run
 """
 
@@ -37,6 +38,7 @@ __all__ = [
     "CacheMissError",
     "ConfigError",
     "DataError",
+    "EvaluationError",
     "LLMError",
     "LLMOutputError",
     "LLMResponseError",
@@ -121,6 +123,13 @@ class BudgetExceededError(LLMError):
 
 class StoreError(AxonError):
     """The explain store could not read or write."""
+
+
+class EvaluationError(AxonError, ValueError):
+    """An evaluation statistic got input it cannot use (too few values, NaN, a bad level).
+
+    The message names the argument, its value and the fix.
+    """
 
 
 class StageError(AxonError):
