@@ -9,6 +9,7 @@ they agree on what an empty wallet refuses.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from decimal import Decimal
@@ -27,6 +28,7 @@ _GRID_TOLERANCE = 1e-9
 _MONEY_TOLERANCE = 1e-9
 
 
+@functools.lru_cache(maxsize=256)  # a handful of steps per run, asked on every order
 def _decimals(step: float) -> int:
     """How many decimals a step has (0.01 -> 2, 5.0 -> 0), for rounding off float noise."""
     exponent = Decimal(repr(step)).normalize().as_tuple().exponent

@@ -15,16 +15,23 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-__all__ = ["after_validators", "has_layout", "raw"]
+__all__ = ["AVAILABLE", "after_validators", "has_layout", "raw"]
 
 M = TypeVar("M", bound=BaseModel)
 
-# BaseModel's own slots (every model instance has them): set directly, as model_construct does
+# BaseModel's own slots (every model instance has them): set directly, as model_construct does.
+# They are pydantic internals: if a pydantic release moves them, the fast path turns itself off
+# (every builder then takes its validating constructor) instead of breaking the import.
 _new = object.__new__
-_set_dict = BaseModel.__dict__["__dict__"].__set__
-_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
-_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
-_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+try:
+    _slots = BaseModel.__dict__
+    _set_dict = _slots["__dict__"].__set__
+    _set_fields_set = _slots["__pydantic_fields_set__"].__set__
+    _set_extra = _slots["__pydantic_extra__"].__set__
+    _set_private = _slots["__pydantic_private__"].__set__
+    AVAILABLE = True
+except (KeyError, AttributeError):  # pragma: no cover - only on a pydantic we have not tested
+    AVAILABLE = False
 
 
 def raw(cls: type[M], data: dict[str, Any], fields_set: set[str]) -> M:
@@ -41,8 +48,11 @@ def has_layout(cls: type[BaseModel], names: tuple[str, ...], defaults: dict[str,
     """Whether ``cls`` has exactly the fields ``names`` (in order) and these ``defaults``.
 
     Also False for a model that needs pydantic's own construction (a post-init hook, private
-    attributes, a root model, an aliased field).
+    attributes, a root model, an aliased field), and whenever the pydantic internals
+    :func:`raw` needs were not found (:data:`AVAILABLE`).
     """
+    if not AVAILABLE:
+        return False
     if cls.__pydantic_post_init__ or cls.__private_attributes__ or cls.__pydantic_root_model__:
         return False
     fields = cls.model_fields
