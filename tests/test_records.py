@@ -358,7 +358,8 @@ def test_snapshots_round_trip_and_keep_the_equity_identity(
 
 
 _symbols = st.text(
-    st.characters(blacklist_categories=("Z", "Cc"), blacklist_characters=" "),
+    # (no lone surrogates "Cs": a record refuses them, they cannot be encoded as JSON)
+    st.characters(blacklist_categories=("Z", "Cc", "Cs"), blacklist_characters=" "),
     min_size=1,
     max_size=8,
 )
@@ -374,7 +375,7 @@ def _observations(draw: st.DrawFn) -> Observation:
     features = {
         symbol: draw(
             st.dictionaries(
-                st.text(max_size=6),
+                st.text(st.characters(blacklist_categories=("Cs",)), max_size=6),
                 st.none() | st.floats(allow_nan=False, allow_infinity=False),
                 max_size=3,
             )
