@@ -20,9 +20,8 @@ import numpy as np
 from axon_lab.backtest import _kernels as k
 from axon_lab.backtest import fill_range_nb, submit_orders_nb
 from axon_lab.errors import BackendError
-from axon_lab.records import OrderStatus, OrderType, Side
+from axon_lab.records import Fill, OrderStatus, OrderType, Side
 
-from . import _trusted
 from ._sim_bars import SimBars
 from ._sim_orders import exit_request, ts, unfilled_reason
 from .base import BaseTradingBackend
@@ -155,7 +154,7 @@ class SimKernel(BaseTradingBackend):
                     self._entry[c] = order
             quantity = abs(size)
             order.record_fill(quantity, price, at=when)
-            fill = _trusted.fill(  # validated unless every value is plainly valid
+            fill = Fill(
                 fill_id=f"{order.order_id}-fill-{len(self._ledger.fills) + 1}",
                 order_id=order.order_id,
                 symbol=order.request.symbol,

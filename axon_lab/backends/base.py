@@ -42,7 +42,6 @@ from axon_lab.records import (
     Side,
 )
 
-from . import _trusted
 from .ledger import Ledger
 from .order_state import TERMINAL_STATES, ManagedOrder, check_transition
 
@@ -441,7 +440,7 @@ class BaseTradingBackend(ABC):
         now = self._clock.now()
         order.record_fill(quantity, price, at=now)  # raises before anything is booked
         self._fill_seq += 1
-        fill = _trusted.fill(  # validated unless every value is plainly valid
+        fill = Fill(
             fill_id=f"{order.order_id}-fill-{self._fill_seq}",
             order_id=order.order_id,
             symbol=order.request.symbol,

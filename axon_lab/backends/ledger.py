@@ -26,8 +26,6 @@ from datetime import datetime
 from axon_lab.errors import ConfigError
 from axon_lab.records import Fill, PortfolioSnapshot, Position, Side
 
-from ._trusted import portfolio, position
-
 __all__ = ["Ledger"]
 
 _FLAT_TOLERANCE = 1e-12
@@ -135,15 +133,14 @@ class Ledger:
     def snapshot(self, timestamp: datetime, mark: Callable[[str], float]) -> PortfolioSnapshot:
         """A :class:`~axon_lab.records.PortfolioSnapshot` with positions marked by ``mark``.
 
-        Equal to ``PortfolioSnapshot.build(...)`` over validated positions; values that are
-        plainly valid (finite floats, a known symbol, a UTC datetime) skip the re-validation, and
-        anything else is validated as before (a NaN mark still raises RecordError).
+        Raises:
+            RecordError: If a value is invalid (e.g. a NaN mark).
         """
         positions: dict[str, Position] = {
-            sym: position(sym, qty, self._avg[sym], mark(sym))
+            sym: Position(symbol=sym, quantity=qty, avg_price=self._avg[sym], mark_price=mark(sym))
             for sym, qty in sorted(self._qty.items())
         }
-        return portfolio(
+        return PortfolioSnapshot.build(
             timestamp=timestamp,
             cash=self._cash,
             positions=positions,

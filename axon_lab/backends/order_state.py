@@ -39,8 +39,6 @@ from datetime import datetime
 from axon_lab.errors import OrderStateError
 from axon_lab.records import OrderAck, OrderRequest, OrderStatus
 
-from . import _trusted
-
 __all__ = [
     "OPEN_STATES",
     "ORDER_TRANSITIONS",
@@ -174,7 +172,7 @@ class ManagedOrder:
     def to_ack(self) -> OrderAck:
         """The order's current state as an :class:`~axon_lab.records.OrderAck`."""
         req = self.request
-        return _trusted.ack(  # validated unless every value is plainly valid
+        return OrderAck(
             order_id=self.order_id,
             client_order_id=req.client_order_id,
             symbol=req.symbol,

@@ -42,7 +42,6 @@ from axon_lab.errors import BudgetExceededError, CacheMissError, ConfigError, St
 from axon_lab.records import Analysis, Decision, Observation, OrderAck, StepRecord
 from axon_lab.risk import RiskChain
 
-from ._step_record import step_record
 from .callbacks import BaseLoopCallback, CallbackLike, CallbackList, make_callback
 from .stages import (
     AnalyzeStage,
@@ -271,7 +270,7 @@ class OADERLoop:
         prev = self._prev_equity if self._prev_equity is not None else equity
         if self._prev_equity is None and observation is not None:
             prev = observation.portfolio.equity
-        record = step_record(
+        record = StepRecord(
             run_id=self.run_id,
             step=index,
             timestamp=now,
@@ -283,10 +282,10 @@ class OADERLoop:
             fills=execution.fills if execution is not None else (),
             equity=equity,
             pnl=equity - prev,
+            gate_states={} if self.risk is None else self.risk.gate_states(),
+            gate_transitions=() if self.risk is None else self.risk.drain_transitions(),
             failed_stage=failed,
             error=None if error is None else f"{type(error).__name__}: {error}",
-            gate_states=None if self.risk is None else self.risk.gate_states(),
-            gate_transitions=() if self.risk is None else self.risk.drain_transitions(),
         )
         if verify is not None:
             self._verify(record, verify)

@@ -73,12 +73,12 @@ from axon_lab.records import (
 )
 
 from .buying_power import BuyingPowerLine
-from .context import OrderContext, build_verdict, read_resting, reject, verdict_fields
+from .context import OrderContext, approve, read_resting, reject
 from .daily import DailyCounter
 from .gate import AlwaysOpenGate, RiskGate
 from .limits import RiskLimits
 from .marking import MarkReport, gate_states, new_transitions
-from .report import ExecutionReport, build_report
+from .report import ExecutionReport
 from .safety import ModeName, SafetyDecision, SafetyMode, make_safety_mode
 
 __all__ = ["RiskChain"]
@@ -88,7 +88,6 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-_OBSERVED = verdict_fields("observed")
 _SAFETY, _LIMIT, _GATE, _BUYING_POWER, _BACKEND = (
     DefenceLine.SAFETY_MODE, DefenceLine.LIMIT, DefenceLine.GATE, DefenceLine.BUYING_POWER,
     DefenceLine.BACKEND,
@@ -429,10 +428,7 @@ class RiskChain:
                 message=ack.message or "the backend rejected the order",
             )
         else:
-            # approve(ctx, DefenceLine.BACKEND, "accepted", observed=status)
-            verdict = build_verdict(
-                ctx, True, _BACKEND, "accepted", None, status, "", None, _OBSERVED
-            )
+            verdict = approve(ctx, _BACKEND, "accepted", observed=status)
         fills, note = await self._fills(ack.order_id)
         return {
             "operation": op,
@@ -493,7 +489,7 @@ class RiskChain:
     def _finish(self, fields: dict[str, Any], start: float) -> ExecutionReport:
         """Build the operation's report (its latency measured now), count it, show it the gates."""
         fields["latency_s"] = time.perf_counter() - start
-        report = build_report(fields)
+        report = ExecutionReport(**fields)
         self.last_report = report
         op = report.operation
         metrics = self.metrics

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TypedDict, Unpack
 
 from axon_lab.backends.protocol import TradingBackend
@@ -23,7 +23,6 @@ from axon_lab.records import (
     RiskVerdict,
     Side,
 )
-from axon_lab.records._construct import has_layout, raw
 
 __all__ = ["OrderContext", "RestingOrder", "approve", "read_resting", "reject"]
 
@@ -201,113 +200,10 @@ class VerdictDetails(TypedDict, total=False):
     gate_state: str | None
 
 
-_DETAILS = frozenset(VerdictDetails.__annotations__)
-_FIELDS = (
-    "approved", "line", "rule", "limit", "observed", "message", "timestamp", "client_order_id",
-    "gate_state",
-)  # fmt: skip
-_ALWAYS_SET = frozenset({"approved", "line", "rule", "timestamp", "client_order_id"})
-# the fast path below lays the fields out itself: only while the schema is still this one
-_FAST = has_layout(
-    RiskVerdict,
-    _FIELDS,
-    {"limit": None, "observed": None, "message": "", "client_order_id": None, "gate_state": None},
-)
-_INF = math.inf
-_FIELDS_SET: dict[frozenset[str], frozenset[str]] = {}
-
-
-def verdict_fields(*details: str) -> frozenset[str]:
-    """The ``model_fields_set`` of a verdict given these details (see :func:`build_verdict`)."""
-    given = frozenset(details)
-    out = _FIELDS_SET.get(given)
-    if out is None:
-        out = _FIELDS_SET[given] = _ALWAYS_SET | given
-    return out
-
-
-def build_verdict(
-    ctx: OrderContext,
-    approved: bool,
-    line: DefenceLine,
-    rule: str,
-    limit: float | str | None,
-    observed: float | str | None,
-    message: str,
-    gate_state: str | None,
-    fields: frozenset[str],
-) -> RiskVerdict:
-    """The verdict ``approve``/``reject`` build, with every detail given positionally.
-
-    ``fields`` is :func:`verdict_fields` of the details the caller means to give (the others
-    must be at their defaults: None, None, ``""``, None); it becomes ``model_fields_set``, and
-    only those details go to validation when the values are not plainly valid.
-    """
-    now = ctx.now
-    client_order_id = ctx.order.client_order_id
-    if (
-        _FAST
-        and type(now) is datetime
-        and now.tzinfo is UTC
-        and type(client_order_id) is str
-        and type(approved) is bool
-        and type(line) is DefenceLine
-        and type(rule) is str
-        and rule
-        and (limit is None or type(limit) is str or (type(limit) is float and -_INF < limit < _INF))
-        and (
-            observed is None
-            or type(observed) is str
-            or (type(observed) is float and -_INF < observed < _INF)
-        )
-        and type(message) is str
-        and (gate_state is None or type(gate_state) is str)
-    ):
-        # Every value is exactly what RiskVerdict's validation accepts and returns unchanged
-        # (checked just above), so the validated record would be this one: skip validating.
-        # Anything else — a NaN or infinite limit/observed, an int, a naive or non-UTC time —
-        # takes the validating constructor below, which raises RecordError as before, and the
-        # chain turns that into a fail-closed rejection.
-        data = {
-            "approved": approved,
-            "line": line,
-            "rule": rule,
-            "limit": limit,
-            "observed": observed,
-            "message": message,
-            "timestamp": now,
-            "client_order_id": client_order_id,
-            "gate_state": gate_state,
-        }
-        return raw(RiskVerdict, data, set(fields))
-    given = {"limit": limit, "observed": observed, "message": message, "gate_state": gate_state}
-    details = {key: value for key, value in given.items() if key in fields}
-    return RiskVerdict(
-        approved=approved,
-        line=line,
-        rule=rule,
-        timestamp=now,
-        client_order_id=client_order_id,
-        **details,
-    )
-
-
 def _verdict(
     ctx: OrderContext, approved: bool, line: DefenceLine, rule: str, details: VerdictDetails
 ) -> RiskVerdict:
-    if details.keys() <= _DETAILS:
-        return build_verdict(
-            ctx,
-            approved,
-            line,
-            rule,
-            details.get("limit"),
-            details.get("observed"),
-            details.get("message", ""),
-            details.get("gate_state"),
-            verdict_fields(*details),
-        )
-    return RiskVerdict(  # an unknown detail: validation names it
+    return RiskVerdict(
         approved=approved,
         line=line,
         rule=rule,

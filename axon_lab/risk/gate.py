@@ -18,7 +18,7 @@ from typing import Protocol, runtime_checkable
 
 from axon_lab.records import DefenceLine, GateState, GateTransition, PortfolioSnapshot, RiskVerdict
 
-from .context import OrderContext, approve, build_verdict, reject, verdict_fields
+from .context import OrderContext, approve, reject
 from .report import ExecutionReport
 
 __all__ = [
@@ -30,7 +30,6 @@ __all__ = [
 ]
 
 _LINE = DefenceLine.GATE
-_GATE_STATE = verdict_fields("gate_state")
 
 
 @runtime_checkable
@@ -109,10 +108,8 @@ class BaseRiskGate(ABC):
         """Update the state, then approve or reject ``ctx``'s order by it."""
         self._update(ctx)
         state = self._state
-        if state is GateState.OPEN:  # approve(ctx, _LINE, self._name, gate_state=state.value)
-            return build_verdict(
-                ctx, True, _LINE, self._name, None, None, "", state.value, _GATE_STATE
-            )
+        if state is GateState.OPEN:
+            return approve(ctx, _LINE, self._name, gate_state=state.value)
         last = self._transitions[-1] if self._transitions else None
         limit = last.limit if last is not None else None
         observed = last.observed if last is not None else None

@@ -6,15 +6,13 @@ re-parsing that JSON.
 
 from __future__ import annotations
 
-import math
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
 from axon_lab.records import Fill, OrderAck, OrderRequest, Record, RiskVerdict
-from axon_lab.records._construct import after_validators, has_layout, raw
 
-__all__ = ["ExecutionReport", "build_report"]
+__all__ = ["ExecutionReport"]
 
 
 class ExecutionReport(Record):
@@ -59,88 +57,3 @@ class ExecutionReport(Record):
             if not verdict.approved:
                 return verdict
         return None
-
-
-_REPORT_FIELDS = tuple(ExecutionReport.model_fields)
-_REPORT_DEFAULTS = {
-    "order": None, "order_id": None, "verdicts": (), "ack": None, "fills": (), "dry_run": False,
-    "sent": False, "confirm_token": None, "message": "", "error": None, "latency_s": 0.0,
-}  # fmt: skip
-_REPORT_REQUIRED = frozenset({"operation", "ok", "status"})
-_FAST_REPORT = has_layout(ExecutionReport, _REPORT_FIELDS, _REPORT_DEFAULTS) and set(
-    _REPORT_FIELDS
-) == _REPORT_REQUIRED | set(_REPORT_DEFAULTS)
-_REPORT_TEMPLATE = dict.fromkeys(_REPORT_FIELDS)  # (schema order)
-_REPORT_TEMPLATE.update(_REPORT_DEFAULTS)
-_OPERATIONS = frozenset({"place", "replace", "cancel"})
-# the model validators pydantic re-runs on an order nested in a report (it is not re-validated)
-_ORDER_CHECKS = after_validators(OrderRequest)
-_INF = math.inf
-
-
-def _optional_str(value: object) -> bool:
-    return value is None or type(value) is str
-
-
-def _plain_report(fields: dict[str, Any]) -> bool:
-    # Whether ExecutionReport(**fields) would accept every value and keep it as is: exact types
-    # (plain bool/str/float/tuple, records of the declared classes), which validation returns
-    # unchanged, and an order whose model validators pass again.
-    g = fields.get
-    op, status = g("operation"), g("status")
-    order, ack = g("order"), g("ack")
-    verdicts, fills = g("verdicts", ()), g("fills", ())
-    latency = g("latency_s", 0.0)
-    if not (
-        fields.keys() >= _REPORT_REQUIRED
-        and fields.keys() <= _REPORT_TEMPLATE.keys()
-        and type(op) is str
-        and op in _OPERATIONS
-        and type(g("ok")) is bool
-        and type(status) is str
-        and status
-        and type(g("message", "")) is str
-        and type(g("dry_run", False)) is bool
-        and type(g("sent", False)) is bool
-        and _optional_str(g("order_id"))
-        and _optional_str(g("confirm_token"))
-        and _optional_str(g("error"))
-        and (ack is None or type(ack) is OrderAck)
-        and type(latency) is float
-        and 0.0 <= latency < _INF
-        and type(verdicts) is tuple
-        and type(fills) is tuple
-    ):
-        return False
-    for verdict in verdicts:
-        if type(verdict) is not RiskVerdict:
-            return False
-    for fill in fills:
-        if type(fill) is not Fill:
-            return False
-    if order is None:
-        return True
-    if type(order) is not OrderRequest or _ORDER_CHECKS is None:
-        return False
-    try:
-        for check in _ORDER_CHECKS:
-            if check(order) is not order:
-                return False
-    except Exception:
-        return False  # validation will raise what it raises
-    return True
-
-
-def build_report(fields: dict[str, Any]) -> ExecutionReport:
-    """``ExecutionReport(**fields)``; assembled without re-validation when that changes nothing.
-
-    The chain builds reports from its own verdicts, the backend's acks and fills and the order
-    it checked; re-validating those costs more than the rest of the chain. When every value is
-    already what validation would keep (see ``_plain_report``) the report is laid out directly;
-    anything else is validated, raising RecordError as before.
-    """
-    if _FAST_REPORT and _plain_report(fields):
-        data = _REPORT_TEMPLATE.copy()
-        data.update(fields)
-        return raw(ExecutionReport, data, set(fields))
-    return ExecutionReport(**fields)

@@ -41,7 +41,7 @@ from typing import Literal, Protocol, runtime_checkable
 from axon_lab.errors import ConfigError
 from axon_lab.records import DefenceLine, OrderRequest, RiskVerdict
 
-from .context import OrderContext, approve, build_verdict, reject, verdict_fields
+from .context import OrderContext, approve, reject
 
 __all__ = [
     "DirectMode",
@@ -53,7 +53,6 @@ __all__ = [
 ]
 
 _LINE = DefenceLine.SAFETY_MODE
-_MESSAGE = verdict_fields("message")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -101,10 +100,7 @@ class DirectMode:
 
     def check(self, ctx: OrderContext) -> SafetyDecision:
         """Approve ``ctx``'s order."""
-        # approve(ctx, _LINE, "direct", message="direct mode: orders are sent")
-        verdict = build_verdict(
-            ctx, True, _LINE, "direct", None, None, "direct mode: orders are sent", None, _MESSAGE
-        )
+        verdict = approve(ctx, _LINE, "direct", message="direct mode: orders are sent")
         return SafetyDecision(verdict=verdict, dispatch=True, order=ctx.order)
 
     def __repr__(self) -> str:

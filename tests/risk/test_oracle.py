@@ -1,0 +1,812 @@
+"""An independent oracle for the risk chain (issue 14, item 7).
+
+The oracle shares no code with the chain: :class:`AccountModel` is a small model of the account
+(cash, positions, resting orders, marks) written from the written rules, not from the chain's
+modules. It is fed the same random interleavings of place, replace, cancel, partial fills
+(the OMS's own and outside ones), price moves, clock jumps, marks and kill-switch flips as a real
+:class:`~axon_lab.risk.RiskChain` in front of a Mock or OMS backend, and after every event it
+
+* predicts the backend's fills (marketability, partial-fill size, the spot cap that cancels the
+  rest) and cross-checks its own book against the backend's cash, positions, fills and open
+  orders — any disagreement fails;
+* checks, in the worst case (every resting order filled; a replacement counts its new size),
+  that no limit is exceeded: ``max_position_abs`` always, the per-order limits, the position
+  value, the open-order count and the daily count at each acceptance;
+* checks that a spot account never goes below zero cash or position, and that a buy is only
+  accepted when cash less what the open buys reserve (fees included) pays for it, a sell only
+  when the position less what the open sells promise covers it;
+* checks that once its own equity readings (at every ``chain.mark()`` and every order check)
+  fell by ``max_drawdown`` from their peak, or while the kill switch is engaged, nothing reaches
+  the backend;
+* checks that every refusal is a verdict in the report and changed nothing at the backend.
+
+Run ``HYPOTHESIS_PROFILE=thorough pytest tests/risk/test_oracle.py`` for >= 100k sequences.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+
+from axon_lab.backends import MockTradingBackend, OmsTradingBackend, run_sync
+from axon_lab.clock import SimulatedClock
+from axon_lab.errors import AxonError
+from axon_lab.records import DefenceLine, OrderRequest, OrderStatus
+from axon_lab.risk import GateState, KillSwitch, PnLCircuitBreaker, RiskChain, RiskLimits
+
+START = datetime(2024, 3, 1, 20, tzinfo=UTC)
+START_PRICES = {"AAA": 20.0, "BBB": 4.0}
+SYMBOLS = tuple(START_PRICES)
+REL = 1e-9  # float slack of the model's comparisons (relative)
+ABS = 1e-6  # float slack of money and quantity comparisons (absolute)
+
+
+def _close(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=REL, abs_tol=ABS)
+
+
+def _at_most(a: float, b: float) -> bool:
+    """``a <= b`` up to float noise."""
+    return a <= b + REL * max(1.0, abs(b)) + 1e-12
+
+
+# ---------------------------------------------------------------------------- the model
+
+
+@dataclass
+class ModelOrder:
+    """One order as the model knows it (from the request it sent and the fills it saw)."""
+
+    oid: str
+    symbol: str
+    side: str  # "buy" | "sell"
+    kind: str  # "market" | "limit" | "stop"
+    quantity: float
+    limit: float | None = None
+    stop: float | None = None
+    filled: float = 0.0
+    open: bool = True
+    triggered: bool = False
+
+    @property
+    def remaining(self) -> float:
+        return self.quantity - self.filled
+
+    def value_price(self, mark: float) -> float:
+        """The worst price this order can trade at given the mark (the written rule)."""
+        if self.kind == "limit":
+            assert self.limit is not None
+            return self.limit if self.side == "buy" else max(self.limit, mark)
+        if self.kind == "stop":
+            assert self.stop is not None
+            return max(self.stop, mark)
+        return mark
+
+
+@dataclass
+class Prediction:
+    quantity: float  # what fills now
+    cancels: bool  # the rest is cancelled (the spot cap bit)
+    ambiguous: bool  # the cap is within float noise of the wanted size: either outcome is fine
+
+
+@dataclass
+class AccountModel:
+    """Cash, positions, marks and the resting book, kept from the events and the fills seen."""
+
+    cash: float
+    marks: dict[str, float]
+    fee_rate: float
+    max_fill: float | None
+    limits: RiskLimits
+    max_drawdown: float | None
+    positions: dict[str, float] = field(default_factory=dict)
+    orders: dict[str, ModelOrder] = field(default_factory=dict)  # creation order
+    ambiguous: set[str] = field(default_factory=set)  # open-or-not decided by the backend
+    n_fills: int = 0
+    peak: float | None = None
+    tripped: bool = False  # a definite drawdown trip was seen
+    uncertain: bool = False  # a reading within float noise of the threshold was seen
+    killed: bool = False
+    sent_per_day: dict[date, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.positions = dict.fromkeys(self.marks, 0.0)
+
+    # -- reads
+
+    def open_orders(self, symbol: str | None = None, exclude: str | None = None):
+        return [
+            o
+            for o in self.orders.values()
+            if o.open and o.oid != exclude and (symbol is None or o.symbol == symbol)
+        ]
+
+    def equity(self) -> float:
+        return self.cash + math.fsum(q * self.marks[s] for s, q in self.positions.items())
+
+    def worst_case(self, symbol: str, exclude: str | None = None) -> tuple[float, float]:
+        """(long side, short side): the position if every open buy / every open sell filled."""
+        pos = self.positions[symbol]
+        resting = self.open_orders(symbol, exclude)
+        buys = math.fsum(o.remaining for o in resting if o.side == "buy")
+        sells = math.fsum(o.remaining for o in resting if o.side == "sell")
+        return pos + buys, pos - sells
+
+    def reserved_cash(self, exclude: str | None = None) -> float:
+        """What the open buys (all symbols) may cost, fees included, valued at today's marks."""
+        return math.fsum(
+            o.remaining * o.value_price(self.marks[o.symbol]) * (1 + self.fee_rate)
+            for o in self.open_orders(exclude=exclude)
+            if o.side == "buy"
+        )
+
+    # -- the drawdown breaker's view (readings at marks and at order checks)
+
+    def reading(self) -> None:
+        equity = self.equity()
+        self.peak = equity if self.peak is None else max(self.peak, equity)
+        if self.max_drawdown is None or self.tripped or self.peak <= 0:
+            return
+        drawdown = (self.peak - equity) / self.peak
+        if drawdown >= self.max_drawdown + 1e-9:
+            self.tripped = True
+        elif drawdown >= self.max_drawdown - 1e-9:
+            self.uncertain = True
+
+    # -- acceptance rules
+
+    def acceptance_problems(
+        self, order: ModelOrder, *, new: bool, replaces: str | None, today: date
+    ) -> list[str]:
+        """Every written rule the order breaks if it is accepted now (empty: none)."""
+        lim = self.limits
+        sym, qty = order.symbol, order.quantity
+        mark = self.marks[sym]
+        vp = order.value_price(mark)
+        problems: list[str] = []
+        if lim.max_order_quantity is not None and not _at_most(qty, lim.max_order_quantity):
+            problems.append(f"quantity {qty} > max_order_quantity {lim.max_order_quantity}")
+        notional = qty * vp
+        if lim.max_order_notional is not None and not _at_most(notional, lim.max_order_notional):
+            problems.append(f"notional {notional} > max_order_notional {lim.max_order_notional}")
+        pos = self.positions[sym]
+        long, short = self.worst_case(sym, exclude=replaces)
+        after = long + qty if order.side == "buy" else short - qty
+        grows = abs(after) > abs(pos) * (1 + REL) + 1e-12
+        if (
+            grows
+            and lim.max_position_abs is not None
+            and not _at_most(abs(after), lim.max_position_abs)
+        ):
+            problems.append(
+                f"worst-case position {after} > max_position_abs {lim.max_position_abs}"
+            )
+        if grows and lim.max_position_value is not None:
+            value = abs(after) * max(vp, mark)
+            if not _at_most(value, lim.max_position_value):
+                problems.append(
+                    f"worst-case position value {value} > max_position_value "
+                    f"{lim.max_position_value}"
+                )
+        if new and lim.max_daily_orders is not None:
+            sent = self.sent_per_day.get(today, 0)
+            if sent + 1 > lim.max_daily_orders:
+                problems.append(f"order {sent + 1} of the day > {lim.max_daily_orders}")
+        # spot buying power
+        if order.side == "buy":
+            need = qty * vp * (1 + self.fee_rate)
+            free = self.cash - self.reserved_cash(exclude=replaces)
+            if not _at_most(need, free):
+                problems.append(
+                    f"buy needs {need} but cash {self.cash} less open buys' reserve leaves {free}"
+                )
+        else:
+            free_pos = short  # position less what the open sells promise
+            if not _at_most(qty, free_pos):
+                problems.append(f"sell of {qty} > position less open sells {free_pos}")
+        return problems
+
+    # -- matching (what the backend must do, from its documented rules)
+
+    def marketable(self, o: ModelOrder, price: float) -> bool:
+        if o.kind == "market":
+            return True
+        if o.kind == "limit":
+            assert o.limit is not None
+            return price <= o.limit if o.side == "buy" else price >= o.limit
+        assert o.stop is not None
+        if not o.triggered and (price >= o.stop if o.side == "buy" else price <= o.stop):
+            o.triggered = True
+        return o.triggered
+
+    def predict(self, o: ModelOrder) -> Prediction | None:
+        """The fill one match of the open order ``o`` makes now (None: it does not match)."""
+        price = self.marks[o.symbol]
+        if not o.open or not self.marketable(o, price):
+            return None
+        wanted = o.remaining if self.max_fill is None else min(self.max_fill, o.remaining)
+        if o.side == "buy":
+            cap = max(self.cash, 0.0) / (price * (1 + self.fee_rate))
+        else:
+            cap = max(self.positions[o.symbol], 0.0)
+        near = abs(cap - wanted) <= 1e-9 * max(wanted, 1e-12)
+        if cap >= wanted:
+            return Prediction(wanted, False, near)
+        return Prediction(cap, True, near)
+
+    def book(self, o: ModelOrder, fill) -> None:
+        """Apply one fill the backend reported for ``o`` (after checking its terms)."""
+        assert fill.order_id == o.oid, (fill, o)
+        assert fill.symbol == o.symbol, (fill, o)
+        assert fill.side.value == o.side, (fill, o)
+        assert _close(fill.fee, fill.quantity * fill.price * self.fee_rate), fill
+        assert _at_most(fill.quantity, o.remaining), f"fill {fill} > remaining of {o}"
+        cost = fill.quantity * fill.price
+        if o.side == "buy":
+            self.cash -= cost + fill.fee
+            self.positions[o.symbol] += fill.quantity
+        else:
+            self.cash += cost - fill.fee
+            self.positions[o.symbol] -= fill.quantity
+        o.filled += fill.quantity
+        self.n_fills += 1
+        if o.remaining <= 1e-9 * o.quantity:
+            o.open = False
+
+    def match(self, o: ModelOrder, fills: list) -> None:
+        """Check the backend's fills of one match of ``o`` against the prediction; book them."""
+        pred = self.predict(o)
+        price = self.marks[o.symbol]
+        if pred is None or (pred.quantity <= 0 and not pred.ambiguous):
+            assert not fills, f"{o} should not fill at {price}, got {fills}"
+        else:
+            assert len(fills) <= 1, fills
+            got = fills[0].quantity if fills else 0.0
+            if pred.ambiguous:
+                assert got <= pred.quantity * (1 + REL) + ABS, (pred, fills)
+            else:
+                assert _close(got, pred.quantity), f"{o} should fill {pred}, got {fills}"
+            for f in fills:
+                assert f.price == price, f"{o} filled at {f.price}, the last price is {price}"
+        for f in fills:
+            self.book(o, f)
+        if pred is not None and pred.cancels and o.open:
+            if pred.ambiguous:
+                self.ambiguous.add(o.oid)
+            else:
+                o.open = False
+        elif pred is not None and pred.ambiguous and o.open:
+            self.ambiguous.add(o.oid)
+
+
+# ---------------------------------------------------------------------------- strategies
+
+
+def maybe(strategy: st.SearchStrategy) -> st.SearchStrategy:
+    return st.one_of(st.none(), strategy)
+
+
+def rarely(strategy: st.SearchStrategy) -> st.SearchStrategy:
+    """None two times in three, so most scenarios have a few active limits and still trade."""
+    return st.one_of(st.none(), st.none(), strategy)
+
+
+limits_st = st.builds(
+    RiskLimits,
+    max_order_quantity=rarely(st.floats(0.5, 12)),
+    max_order_notional=rarely(st.floats(5, 600)),
+    max_position_abs=rarely(st.floats(0, 30)),
+    max_position_value=rarely(st.floats(5, 1000)),
+    max_open_orders=rarely(st.integers(1, 6)),
+    max_daily_orders=rarely(st.integers(1, 25)),
+)
+place_st = st.tuples(
+    st.just("place"),
+    st.sampled_from(SYMBOLS),
+    st.sampled_from(["buy", "buy", "sell"]),
+    st.floats(0.01, 10),
+    st.sampled_from(["market", "limit", "limit", "stop"]),
+    st.floats(0.5, 1.5),  # limit / stop price as a fraction of the mark
+)
+# a buy sized at k x what the free cash pays for (the buying-power edge, fees included)
+buy_all_st = st.tuples(
+    st.just("buy_all"),
+    st.sampled_from(SYMBOLS),
+    st.sampled_from(["market", "limit", "stop"]),
+    st.floats(0.5, 1.5),
+    st.floats(0.95, 1.05),
+)
+move_st = st.tuples(st.just("move"), st.sampled_from(SYMBOLS), st.floats(0.6, 1.5))
+replace_st = st.tuples(
+    st.just("replace"), st.integers(0, 7), maybe(st.floats(0.01, 10)), maybe(st.floats(0.5, 1.5))
+)
+# one action in three places an order, one in four moves a price; the rest works on the book,
+# the clock and the gates around them
+action_st = st.sampled_from(
+    [place_st] * 4
+    + [move_st] * 3
+    + [buy_all_st]
+    + [
+        replace_st,
+        st.tuples(st.just("cancel"), st.integers(0, 7)),
+        st.tuples(st.just("fill"), st.integers(0, 7), st.floats(0.05, 1.0)),
+        st.tuples(st.just("clock"), st.integers(1, 60 * 36)),  # minutes
+        st.tuples(st.just("mark")),
+        st.tuples(st.just("kill"), st.sampled_from([True, False, False, False])),
+    ]
+).flatmap(lambda strategy: strategy)
+
+
+# More sequences than the profile's floor in the default profile (one takes a few ms), the
+# profile's count (>= 100k) under ``thorough``.
+SEQUENCES = max(settings.default.max_examples, 600)
+
+
+@settings(max_examples=SEQUENCES)
+@given(
+    backend_kind=st.sampled_from(["mock", "oms"]),
+    max_fill=maybe(st.floats(0.3, 4)),
+    cash=st.floats(20, 600),
+    fee_rate=st.sampled_from([0.0, 0.0, 0.001, 0.01, 0.05]),
+    limits=limits_st,
+    max_drawdown=maybe(st.floats(0.02, 0.3)),
+    actions=st.lists(action_st, min_size=8, max_size=40),
+)
+def test_the_chain_never_breaks_the_oracles_rules(
+    backend_kind, max_fill, cash, fee_rate, limits, max_drawdown, actions
+):
+    asyncio.run(_scenario(backend_kind, max_fill, cash, fee_rate, limits, max_drawdown, actions))
+
+
+# the same oracle on sequences that build positions and move prices a lot, so the drawdown
+# breaker trips in most of them (checks "a tripped gate lets nothing through" many times)
+buy_st = st.tuples(
+    st.just("place"),
+    st.sampled_from(SYMBOLS),
+    st.just("buy"),
+    st.floats(0.5, 10),
+    st.sampled_from(["market", "market", "limit", "stop"]),
+    st.floats(0.8, 1.2),
+)
+fall_st = st.tuples(st.just("move"), st.sampled_from(SYMBOLS), st.floats(0.6, 1.3))
+# rounds of (buy, price move, one more action), flattened: every sequence trades and moves
+crash_actions_st = st.lists(
+    st.tuples(
+        buy_st,
+        fall_st,
+        st.sampled_from(
+            [st.tuples(st.just("mark"))] * 3
+            + [place_st, buy_all_st, replace_st, fall_st]
+            + [st.tuples(st.just("fill"), st.integers(0, 7), st.floats(0.05, 1.0))]
+        ).flatmap(lambda strategy: strategy),
+    ),
+    min_size=3,
+    max_size=14,
+).map(lambda rounds: [action for round_ in rounds for action in round_])
+
+
+@settings(max_examples=SEQUENCES)
+@given(
+    backend_kind=st.sampled_from(["mock", "oms"]),
+    max_fill=maybe(st.floats(0.3, 4)),
+    cash=st.floats(20, 300),
+    fee_rate=st.just(0.0),  # (fees are the first property's business)
+    limits=limits_st,
+    max_drawdown=st.floats(0.02, 0.3),
+    actions=crash_actions_st,
+)
+def test_a_tripped_breaker_lets_nothing_through(
+    backend_kind, max_fill, cash, fee_rate, limits, max_drawdown, actions
+):
+    asyncio.run(_scenario(backend_kind, max_fill, cash, fee_rate, limits, max_drawdown, actions))
+
+
+async def _scenario(backend_kind, max_fill, cash, fee_rate, limits, max_drawdown, actions):
+    clock = SimulatedClock(START)
+    if backend_kind == "mock":
+        max_fill = None
+        backend = MockTradingBackend(START_PRICES, cash=cash, clock=clock, fee_rate=fee_rate)
+    else:
+        backend = OmsTradingBackend(
+            START_PRICES, cash=cash, clock=clock, fee_rate=fee_rate, max_fill_quantity=max_fill
+        )
+    kill = KillSwitch(clock=clock)
+    breaker = None
+    gates: list = []
+    if max_drawdown is not None:
+        breaker = PnLCircuitBreaker(max_drawdown=max_drawdown, trip_to=GateState.HALTED)
+        gates.append(breaker)
+    gates.append(kill)
+    chain = RiskChain(backend, limits=limits, gates=gates, clock=clock)
+    model = AccountModel(
+        cash=cash,
+        marks=dict(START_PRICES),
+        fee_rate=fee_rate,
+        max_fill=max_fill,
+        limits=limits,
+        max_drawdown=max_drawdown,
+    )
+    seq = 0
+    for action in actions:
+        kind = action[0]
+        if kind == "buy_all":
+            _, sym, otype, frac, k = action
+            free = model.cash - model.reserved_cash()
+            mark = model.marks[sym]
+            level = {"market": mark, "limit": mark * frac, "stop": mark * max(frac, 1.0)}[otype]
+            qty = k * free / (level * (1 + model.fee_rate))
+            if qty <= 0:
+                continue
+            action = ("place", sym, "buy", qty, otype, frac)
+            kind = "place"
+        if kind == "place":
+            _, sym, side, qty, otype, frac = action
+            seq += 1
+            mark = model.marks[sym]
+            level = round(mark * frac, 6)
+            request = OrderRequest(
+                client_order_id=f"c{seq}",
+                symbol=sym,
+                side=side,
+                quantity=qty,
+                order_type=otype,
+                price=level if otype == "limit" else None,
+                stop_price=level if otype == "stop" else None,
+            )
+            proposed = ModelOrder(
+                "?",
+                sym,
+                side,
+                otype,
+                qty,
+                limit=request.price,
+                stop=request.stop_price,
+            )
+            await _order_event(
+                backend, chain, model, proposed, None, chain.place_order(request), clock
+            )
+        elif kind == "replace":
+            _, idx, qty, frac = action
+            resting = model.open_orders()
+            if not resting:
+                continue
+            old = resting[idx % len(resting)]
+            price = None
+            if old.kind == "limit" and frac is not None:
+                price = round(model.marks[old.symbol] * frac, 6)
+            proposed = ModelOrder(
+                "?",
+                old.symbol,
+                old.side,
+                old.kind,
+                old.remaining if qty is None else qty,
+                limit=old.limit if price is None else price,
+                stop=old.stop,
+            )
+            call = chain.replace_order(old.oid, quantity=qty, price=price)
+            await _order_event(backend, chain, model, proposed, old, call, clock)
+        elif kind == "cancel":
+            resting = model.open_orders()
+            if not resting:
+                continue
+            target = resting[action[1] % len(resting)]
+            report = await chain.cancel_order(target.oid)
+            assert report.ok, report
+            assert report.sent, report
+            assert report.ack is not None, report
+            assert report.ack.status is OrderStatus.CANCELLED, report
+            target.open = False
+        elif kind == "move":
+            _, sym, frac = action
+            price = min(
+                max(model.marks[sym] * frac, START_PRICES[sym] / 20), START_PRICES[sym] * 20
+            )
+            fills = list(backend.set_price(sym, price))
+            model.marks[sym] = price
+            for o in model.open_orders(sym):
+                mine = [f for f in fills if f.order_id == o.oid]
+                fills = [f for f in fills if f.order_id != o.oid]
+                model.match(o, mine)
+            assert not fills, f"fills of orders the model does not know as open: {fills}"
+        elif kind == "fill":
+            if backend_kind != "oms":
+                continue
+            _, idx, frac = action
+            resting = model.open_orders()
+            if not resting:
+                continue
+            o = resting[idx % len(resting)]
+            mark = model.marks[o.symbol]
+            if o.kind == "limit":
+                assert o.limit is not None
+                price = min(o.limit, mark) if o.side == "buy" else max(o.limit, mark)
+            elif o.kind == "stop" and not o.triggered:
+                continue  # a venue does not fill a stop that has not triggered
+            else:
+                price = mark
+            qty = o.remaining if frac > 0.95 else o.remaining * frac
+            fill = backend.apply_fill(o.oid, qty, price)
+            model.book(o, fill)
+            event(f"outside fill of a {o.kind} {o.side}")
+        elif kind == "clock":
+            clock.advance(timedelta(minutes=action[1]))
+        elif kind == "mark":
+            model.reading()
+            await chain.mark()
+            if breaker is not None:
+                if model.tripped:
+                    assert breaker.state is GateState.HALTED, (
+                        f"equity {model.equity()} is down >= {max_drawdown:.2%} from the peak "
+                        f"{model.peak}, but the breaker is {breaker.state}"
+                    )
+                elif not model.uncertain:
+                    assert breaker.state is GateState.OPEN, (
+                        f"breaker {breaker.state} at equity {model.equity()}, peak {model.peak}"
+                    )
+        elif kind == "kill":
+            if action[1]:
+                kill.engage("oracle")
+            else:
+                kill.release("oracle")
+            model.killed = action[1]
+        else:  # pragma: no cover - a strategy typo
+            raise AssertionError(kind)
+        await _reconcile(backend, model)
+        _check_always(model)
+    event(f"backend: {backend_kind}")
+    event(f"drawdown trip seen: {model.tripped}")
+
+
+async def _order_event(backend, chain, model, proposed, old, call, clock) -> None:
+    """Run one place/replace through the chain and judge its outcome against the model."""
+    fills_before = len(await backend.fills())
+    open_before = {a.order_id for a in await backend.open_orders()}
+    today = clock.now().date()
+    model.reading()  # the chain reads the portfolio for every order check
+    blocked = model.killed or model.tripped
+    if model.tripped:
+        event("an order checked after a drawdown trip")
+    problems = model.acceptance_problems(
+        proposed, new=old is None, replaces=None if old is None else old.oid, today=today
+    )
+    report = await call
+    assert report.status != "error", report
+    accepted = report.sent and report.ok and report.ack is not None
+    if not accepted:
+        rejection = report.rejection
+        assert rejection is not None, f"a refusal without a verdict: {report}"
+        if rejection.line is not DefenceLine.BACKEND:
+            assert not report.sent, report
+        assert len(await backend.fills()) == fills_before, f"a refused order filled: {report}"
+        assert {a.order_id for a in await backend.open_orders()} == open_before, report
+        event(f"rejected: {rejection.rule}")
+        return
+    assert not model.killed, f"an order went through an engaged kill switch: {report}"
+    assert not blocked, (
+        f"an order went through a tripped drawdown breaker (peak {model.peak}, equity "
+        f"{model.equity()}): {report}"
+    )
+    assert not problems, f"accepted against the rules: {problems}; {report}"
+    assert report.ack.status is not OrderStatus.REJECTED, report
+    if old is not None:
+        old.open = False
+    else:
+        model.sent_per_day[today] = model.sent_per_day.get(today, 0) + 1
+    proposed.oid = report.ack.order_id
+    assert proposed.oid not in model.orders, report
+    model.orders[proposed.oid] = proposed
+    model.match(proposed, list(report.fills))
+    event(f"accepted a {proposed.kind} {proposed.side}")
+
+
+async def _reconcile(backend, model) -> None:
+    """The model's book and the backend's must agree after every event."""
+    portfolio = await backend.query_portfolio()
+    assert _close(portfolio.cash, model.cash), (portfolio.cash, model.cash)
+    for sym in SYMBOLS:
+        assert _close(portfolio.quantity(sym), model.positions[sym]), (
+            sym,
+            portfolio.quantity(sym),
+            model.positions[sym],
+        )
+    assert len(await backend.fills()) == model.n_fills
+    acks = {a.order_id: a for a in await backend.open_orders()}
+    for oid in model.ambiguous:
+        o = model.orders[oid]
+        o.open = o.open and oid in acks
+    model.ambiguous.clear()
+    mine = {o.oid: o for o in model.open_orders()}
+    assert set(acks) == set(mine), f"backend open {sorted(acks)}, model open {sorted(mine)}"
+    for oid, ack in acks.items():
+        o = mine[oid]
+        assert _close(ack.quantity, o.quantity), (ack, o)
+        assert _close(ack.filled_quantity, o.filled), (ack, o)
+
+
+def _check_always(model: AccountModel) -> None:
+    lim = model.limits
+    for sym in SYMBOLS:
+        long, short = model.worst_case(sym)
+        if lim.max_position_abs is not None:
+            worst = max(abs(long), abs(short))
+            assert _at_most(worst, lim.max_position_abs), (
+                f"{sym}: worst-case position {worst} (long {long}, short {short}) > "
+                f"max_position_abs {lim.max_position_abs}"
+            )
+        assert model.positions[sym] >= -ABS, f"{sym}: a spot position went short"
+    if lim.max_open_orders is not None:
+        n = len(model.open_orders())
+        assert n <= lim.max_open_orders, f"{n} open orders > max_open_orders {lim.max_open_orders}"
+    assert model.cash >= -ABS, f"spot cash went below zero: {model.cash}"
+
+
+# ---------------------------------------------------------------------------- regressions
+
+
+def _clock() -> SimulatedClock:
+    return SimulatedClock(START)
+
+
+def _order(cid: str, side: str, qty: float, **kw) -> OrderRequest:
+    return OrderRequest(client_order_id=cid, symbol="X", side=side, quantity=qty, **kw)
+
+
+def test_three_resting_buys_cannot_exceed_max_position_abs():
+    clock = _clock()
+    backend = MockTradingBackend({"X": 10.0}, cash=100_000.0, clock=clock)
+    chain = RiskChain(backend, limits=RiskLimits(max_position_abs=4.0), clock=clock)
+    reports = [
+        run_sync(chain.place_order(_order(f"b{i}", "buy", 3.0, order_type="limit", price=9.0)))
+        for i in range(3)
+    ]
+    assert reports[0].ok
+    assert reports[0].status == "accepted"
+    for report in reports[1:]:
+        assert report.rejection is not None, report
+        assert report.rejection.rule == "max_position_abs"
+        assert not report.sent
+    backend.set_price("X", 8.0)
+    position = run_sync(backend.query_portfolio()).quantity("X")
+    assert position == pytest.approx(3.0)
+    assert position <= 4.0
+
+
+def test_drawdown_between_orders_trips_the_breaker():
+    clock = _clock()
+    backend = MockTradingBackend({"X": 10.0}, cash=10_000.0, clock=clock)
+    breaker = PnLCircuitBreaker(max_drawdown=0.2, trip_to=GateState.HALTED)
+    chain = RiskChain(backend, gates=[breaker], clock=clock)
+    first = run_sync(chain.place_order(_order("b1", "buy", 500.0)))  # 5k cash, 500 x 10
+    assert first.ok
+    assert first.status == "filled"
+    run_sync(chain.mark())
+    equities = []
+    for price in (46.0, 11.8):  # equity 5k + 500 x 46 = 28k, then 5k + 500 x 11.8 = 10.9k
+        backend.set_price("X", price)
+        equities.append(run_sync(chain.mark()).portfolio.equity)
+    assert equities == [pytest.approx(28_000.0), pytest.approx(10_900.0)]
+    assert breaker.state is GateState.HALTED
+    report = run_sync(chain.place_order(_order("b2", "buy", 1.0)))
+    assert report.rejection is not None, report
+    assert report.rejection.line is DefenceLine.GATE
+    assert report.rejection.rule == breaker.name
+    assert not report.sent
+    assert run_sync(backend.query_portfolio()).quantity("X") == pytest.approx(500.0)
+
+
+def test_a_buy_beyond_cash_is_rejected_with_a_verdict():
+    clock = _clock()
+    backend = MockTradingBackend({"X": 10.0}, cash=10_000.0, clock=clock)
+    chain = RiskChain(backend, clock=clock)
+    report = run_sync(chain.place_order(_order("b", "buy", 1e6)))
+    assert report.rejection is not None, report
+    assert report.rejection.line is DefenceLine.BUYING_POWER
+    assert report.rejection.rule == "buying_power"
+    assert not report.sent
+    portfolio = run_sync(backend.query_portfolio())
+    assert portfolio.cash == pytest.approx(10_000.0)
+    assert portfolio.cash >= 0
+    assert run_sync(backend.fills()) == ()
+
+
+def test_a_sell_beyond_the_position_is_rejected():
+    clock = _clock()
+    backend = MockTradingBackend({"X": 10.0}, cash=10_000.0, clock=clock)
+    chain = RiskChain(backend, clock=clock)
+    report = run_sync(chain.place_order(_order("s", "sell", 5e6)))
+    assert report.rejection is not None, report
+    assert report.rejection.rule == "no_short"
+    assert not report.sent
+    assert run_sync(backend.query_portfolio()).quantity("X") == 0.0
+    assert run_sync(backend.fills()) == ()
+
+
+def test_a_far_sell_limit_is_valued_at_the_market():
+    clock = _clock()
+    backend = MockTradingBackend({"X": 100.0}, cash=10_000.0, clock=clock)
+    held = run_sync(backend.place_order(_order("hold", "buy", 90.0)))  # straight to the backend
+    assert held.status is OrderStatus.FILLED
+    chain = RiskChain(backend, limits=RiskLimits(max_order_notional=5_000.0), clock=clock)
+    market = run_sync(chain.place_order(_order("m", "sell", 90.0)))
+    far = run_sync(chain.place_order(_order("l", "sell", 90.0, order_type="limit", price=0.01)))
+    for report in (market, far):
+        assert report.rejection is not None, report
+        assert report.rejection.rule == "max_order_notional"
+        assert report.rejection.observed == pytest.approx(9_000.0)
+        assert not report.sent
+    assert run_sync(backend.query_portfolio()).quantity("X") == pytest.approx(90.0)
+
+
+@pytest.mark.parametrize("backend_cls", [MockTradingBackend, OmsTradingBackend])
+def test_backends_do_not_borrow(backend_cls):
+    buyer = backend_cls({"X": 10.0}, cash=10_000.0, clock=_clock())
+    ack = run_sync(buyer.place_order(_order("b", "buy", 1e6)))
+    portfolio = run_sync(buyer.query_portfolio())
+    assert portfolio.cash >= 0
+    assert portfolio.quantity("X") == pytest.approx(1_000.0)
+    assert ack.status is OrderStatus.CANCELLED
+    assert run_sync(buyer.open_orders()) == ()
+
+    seller = backend_cls({"X": 10.0}, cash=10_000.0, clock=_clock())
+    run_sync(seller.place_order(_order("s", "sell", 5e6)))
+    portfolio = run_sync(seller.query_portfolio())
+    assert portfolio.quantity("X") >= 0
+    assert portfolio.cash == pytest.approx(10_000.0)
+    assert run_sync(seller.open_orders()) == ()
+
+
+# ---------------------------------------------------------------------------- what the oracle found
+# Minimal reproductions of the oracle's findings (see the module docstring's rules).
+
+
+def test_buying_power_counts_the_backends_fee():
+    """A buy whose cost with the backend's fee is more than the cash is refused with a verdict."""
+    clock = _clock()
+    backend = MockTradingBackend({"X": 20.0}, cash=20.0, clock=clock, fee_rate=0.001)
+    chain = RiskChain(backend, clock=clock)
+    report = run_sync(chain.place_order(_order("b", "buy", 1.0)))  # 20 + 0.02 fee > 20 cash
+    assert report.rejection is not None, report
+    assert report.rejection.line is DefenceLine.BUYING_POWER
+    assert not report.sent
+    assert run_sync(backend.fills()) == ()
+
+
+def test_a_drawdown_seen_at_a_refused_order_trips_the_breaker():
+    """The equity read for an order check counts even when the limits line refuses the order."""
+    clock = _clock()
+    backend = MockTradingBackend({"X": 20.0}, cash=100.0, clock=clock)
+    breaker = PnLCircuitBreaker(max_drawdown=0.2, trip_to=GateState.HALTED)
+    chain = RiskChain(
+        backend, limits=RiskLimits(max_order_quantity=6.0), gates=[breaker], clock=clock
+    )
+    assert run_sync(chain.place_order(_order("a", "buy", 5.0))).status == "filled"  # equity 100
+    backend.set_price("X", 12.0)  # equity 60: down 40%
+    refused = run_sync(chain.place_order(_order("b", "buy", 7.0)))
+    assert refused.rejection is not None
+    assert refused.rejection.rule == "max_order_quantity"
+    backend.set_price("X", 20.0)  # back to 100
+    report = run_sync(chain.place_order(_order("c", "sell", 1.0)))
+    assert report.rejection is not None, report
+    assert report.rejection.rule == breaker.name
+    assert not report.sent
+
+
+def test_an_outside_fill_never_takes_spot_cash_below_zero():
+    """A resting market buy filled outside at a higher price must not borrow on a spot account."""
+    clock = _clock()
+    backend = OmsTradingBackend({"X": 10.0}, cash=30.0, clock=clock, max_fill_quantity=1.0)
+    chain = RiskChain(backend, clock=clock)
+    report = run_sync(chain.place_order(_order("b", "buy", 3.0)))  # 30 of cash at 10: allowed
+    assert report.status == "partially_filled"
+    backend.set_price("X", 20.0)  # the second unit fills at 20: cash 0, one unit still resting
+    with contextlib.suppress(AxonError):  # refusing the report is one way to stay spot
+        backend.apply_fill(report.ack.order_id, 1.0, 20.0)  # the venue reports the last unit
+    assert run_sync(backend.query_portfolio()).cash >= 0
