@@ -1,9 +1,9 @@
 """Execute: :class:`ToolExecutor` sends decisions through the trading tools and the risk chain.
 
-The order goes out as the JSON arguments of a ``place_order`` tool call — exactly what an LLM tool
-call carries — so the fail-closed chain (SafetyMode -> RiskLimits -> RiskGates -> backend) treats
-a rules decision and an LLM's tool call alike. Verdicts, acks and fills come from the tool's
-structured :class:`~axon_lab.risk.ExecutionReport`, not from parsing its text.
+The order goes out as the arguments of a ``place_order`` tool call — the same argument model an
+LLM's tool call fills in, through the tool's typed entry (no JSON round trip) — so the
+fail-closed chain treats a rules decision and an LLM's tool call alike. Verdicts, acks and fills
+come from the chain's structured :class:`~axon_lab.risk.ExecutionReport`.
 
 Entry orders live for one decision interval: with ``cancel_stale=True`` an entry still resting at
 the next step is cancelled (through the ``cancel_order`` tool) before anything new is sent, so a
@@ -22,10 +22,9 @@ step carries out. Every answer is a verdict on the safety-mode line naming who g
 
 from __future__ import annotations
 
-import json
 import math
-from json.encoder import encode_basestring_ascii
-from typing import Any
+
+from pydantic import ValidationError
 
 from axon_lab.backends.protocol import TradingBackend
 from axon_lab.errors import ToolError
@@ -38,9 +37,10 @@ from axon_lab.records import (
     OrderAck,
     OrderStatus,
     RiskVerdict,
+    Side,
 )
 from axon_lab.risk import ConfirmationQueue, ExecutionReport, PendingConfirmation
-from axon_lab.tools.factory import TradingToolRegistry
+from axon_lab.tools import PlaceOrderArgs, ToolArgumentError, TradingToolRegistry
 
 from .stages import Execution, run_blocking
 
@@ -48,14 +48,6 @@ __all__ = ["FillCursor", "ToolExecutor"]
 
 _OPEN = frozenset({OrderStatus.NEW, OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED})
 _HOLD = Action.HOLD
-# json.dumps(..., separators=(",", ":")) builds this encoder on every call; one is enough
-_COMPACT = json.JSONEncoder(separators=(",", ":"))
-_INF = math.inf
-_PRICES = (
-    ("price", ',"price":'),
-    ("stop_loss", ',"stop_loss":'),
-    ("take_profit", ',"take_profit":'),
-)
 
 
 class FillCursor:
@@ -170,16 +162,14 @@ class ToolExecutor:
         verdicts.append(self._answer_verdict(pending, answer == "confirm", by))
         if answer != "confirm":
             return
-        args = json.loads(pending.arguments)
-        args["confirm_token"] = pending.token
-        result = await self.tools.place.arun(json.dumps(args))
-        if result.report is not None:
-            self._keep(result.report, verdicts, acks)
+        args = PlaceOrderArgs.model_validate_json(pending.arguments)
+        report = await self._place(args.model_copy(update={"confirm_token": pending.token}))
+        self._keep(report, verdicts, acks)
 
     async def _confirm(
         self,
         report: ExecutionReport,
-        arguments: str,
+        arguments: PlaceOrderArgs,
         verdicts: list[RiskVerdict],
         acks: list[OrderAck],
     ) -> None:
@@ -193,7 +183,7 @@ class ToolExecutor:
             order=report.order,
             notional=float(notional) if isinstance(notional, float) else math.nan,
             issued_at=self.tools.chain.clock.now(),
-            arguments=arguments,
+            arguments=arguments.model_dump_json(exclude_none=True),
         )
         answer, by = queue.offer(pending)
         await self._carry_out(pending, answer, by, verdicts, acks)
@@ -203,61 +193,39 @@ class ToolExecutor:
             return
         resting = {a.order_id for a in await self.tools.backend.open_orders()}
         for order_id in sorted(self._entries & resting):
-            # the typed result, not its JSON text: nothing here reads the text
-            cancelled = await self.tools.cancel.arun(json.dumps({"order_id": order_id}))
-            report = cancelled.report
-            if report is not None:
-                verdicts.extend(report.verdicts)
-                if report.ack is not None:
-                    acks.append(report.ack)
+            report = await self.tools.chain.cancel_order(order_id)
+            verdicts.extend(report.verdicts)
+            if report.ack is not None:
+                acks.append(report.ack)
         self._entries.clear()
 
     @staticmethod
-    def order_arguments(decision: Decision) -> str:
-        """The ``place_order`` JSON arguments for ``decision`` (what an LLM tool call sends)."""
-        symbol, side, quantity = decision.symbol, decision.action.value, decision.quantity
-        order_type = decision.order_type.value
-        if (
-            type(symbol) is str
-            and type(side) is str
-            and type(order_type) is str
-            and type(quantity) is float
-            and -_INF < quantity < _INF
-        ):
-            # What the encoder writes for plain strings and finite floats (its own string
-            # escaper, float.__repr__), without building the dict and the encoder's state;
-            # anything else (an int, a NaN, a str subclass) goes through the encoder below.
-            parts = [
-                '{"symbol":',
-                encode_basestring_ascii(symbol),
-                ',"side":',
-                encode_basestring_ascii(side),
-                ',"quantity":',
-                repr(quantity),
-                ',"order_type":',
-                encode_basestring_ascii(order_type),
-            ]
-            for key, prefix in _PRICES:
-                value = getattr(decision, key)
-                if value is None:
-                    continue
-                if not (type(value) is float and -_INF < value < _INF):
-                    break
-                parts += (prefix, repr(value))
-            else:
-                parts.append("}")
-                return "".join(parts)
-        args: dict[str, Any] = {
-            "symbol": symbol,
-            "side": side,
-            "quantity": quantity,
-            "order_type": order_type,
-        }
-        for key in ("price", "stop_loss", "take_profit"):
-            value = getattr(decision, key)
-            if value is not None:
-                args[key] = value
-        return _COMPACT.encode(args)
+    def order_arguments(decision: Decision) -> PlaceOrderArgs:
+        """The ``place_order`` arguments for ``decision`` (the model an LLM tool call fills in).
+
+        Raises:
+            ToolError: If the decision does not make valid order arguments.
+        """
+        if decision.quantity is None:
+            raise ToolError(f"a {decision.action.value} decision has no quantity to order")
+        try:
+            return PlaceOrderArgs(
+                symbol=decision.symbol,
+                side=Side(decision.action.value),
+                quantity=decision.quantity,
+                order_type=decision.order_type,
+                price=decision.price,
+                stop_loss=decision.stop_loss,
+                take_profit=decision.take_profit,
+            )
+        except (ValidationError, ValueError) as exc:
+            raise ToolError(f"the decision makes no valid place_order arguments: {exc}") from None
+
+    async def _place(self, args: PlaceOrderArgs) -> ExecutionReport:
+        try:
+            return await self.tools.place.submit(args)
+        except ToolArgumentError as exc:
+            raise ToolError(f"place_order refused the decision's arguments: {exc}") from None
 
     async def acall(self, decision: Decision, observation: Observation) -> Execution:
         """Carry out ``decision``; return every verdict, ack and new fill.
@@ -276,10 +244,7 @@ class ToolExecutor:
             await self._cancel_stale(verdicts, acks)
         if decision.action is not _HOLD:
             arguments = self.order_arguments(decision)
-            result = await self.tools.place.arun(arguments)
-            report = result.report
-            if report is None:
-                raise ToolError(f"place_order refused the decision's arguments: {result.text}")
+            report = await self._place(arguments)
             self._keep(report, verdicts, acks)
             if report.status == "pending_confirmation":
                 await self._confirm(report, arguments, verdicts, acks)

@@ -1,9 +1,11 @@
 """The Tool protocol and the base class trading and data tools are built on.
 
 A tool takes a JSON string and returns a JSON string — exactly what an LLM tool call carries —
-with an async twin. :class:`BaseTool` does the bookkeeping: it parses and validates the arguments
-against a pydantic model (unknown fields, wrong types, NaN/inf and out-of-range values become
-an error the LLM can act on), runs :meth:`BaseTool._validate` for checks that need live state
+with an async twin, and code calls the same tool with its typed argument model
+(:meth:`BaseTool.acall`), so an LLM's tool call and a rules decision share one argument model and
+one path through the checks. :class:`BaseTool` does the bookkeeping: it parses and validates the
+arguments against a pydantic model (unknown fields, wrong types, NaN/inf and out-of-range values
+become an error the LLM can act on), runs :meth:`BaseTool._validate` for checks that need live state
 (an unknown symbol), calls the one abstract :meth:`BaseTool._arun`, turns any exception into a
 JSON error, and keeps the typed :attr:`BaseTool.last_result`.
 """
@@ -136,7 +138,6 @@ class BaseTool(ABC, Generic[ArgsT]):
     name: ClassVar[str]
     description: ClassVar[str]
     args_model: ClassVar[type[ToolArgs]]
-    _last: tuple[str, ToolArgs] | None = None  # parse_args' memo: the last text and its args
 
     def __init__(self) -> None:
         self.last_result: ToolResult | None = None
@@ -146,31 +147,26 @@ class BaseTool(ABC, Generic[ArgsT]):
         return json_schema(self.args_model)
 
     def parse_args(self, args: str) -> ArgsT:
-        """Parse and validate a JSON argument string.
+        """Parse and validate a JSON argument string against the argument model.
+
+        The live-state checks (:meth:`_validate`) run when the arguments are used
+        (:meth:`acall`).
 
         Raises:
             ToolArgumentError: What is wrong with the arguments and how to fix it.
         """
         text = args.strip() or "{}"
-        last = self._last  # (one read: another thread may be replacing it)
-        if last is not None and last[0] == text and type(last[1]) is self.args_model:
-            # the same text as last time (an agent asks for its portfolio the same way every
-            # step): the same frozen, all-scalar arguments; the live-state checks run again
-            parsed = last[1]
-        else:
-            try:
-                parsed = self.args_model.model_validate_json(text)
-            except ValidationError as exc:
-                if any(e["type"] == "json_invalid" for e in exc.errors()):
-                    fields = ", ".join(repr(f) + ": ..." for f in self.args_model.model_fields)
-                    raise ToolArgumentError(
-                        f"Arguments are not valid JSON ({args[:200]!r}); send a JSON object, "
-                        f"e.g. {{{fields}}}.",
-                        kind="invalid_json",
-                    ) from None
-                raise _describe_errors(exc, self.args_model) from None
-            self._last = (text, parsed)
-        self._validate(parsed)  # type: ignore[arg-type]
+        try:
+            parsed = self.args_model.model_validate_json(text)
+        except ValidationError as exc:
+            if any(e["type"] == "json_invalid" for e in exc.errors()):
+                fields = ", ".join(repr(f) + ": ..." for f in self.args_model.model_fields)
+                raise ToolArgumentError(
+                    f"Arguments are not valid JSON ({args[:200]!r}); send a JSON object, "
+                    f"e.g. {{{fields}}}.",
+                    kind="invalid_json",
+                ) from None
+            raise _describe_errors(exc, self.args_model) from None
         return parsed  # type: ignore[return-value]
 
     def _validate(self, args: ArgsT) -> None:
@@ -180,15 +176,18 @@ class BaseTool(ABC, Generic[ArgsT]):
     async def _arun(self, args: ArgsT) -> ToolResult:
         """Do the work for validated ``args``."""
 
-    async def arun(self, args: str) -> ToolResult:
-        """Run with JSON arguments and return the typed result (never raises for bad input)."""
+    async def acall(self, args: ArgsT) -> ToolResult:
+        """Run with typed arguments (code's entry; an LLM's JSON goes through :meth:`arun`).
+
+        The same live-state checks run, and a failure is a result, never an exception.
+        """
         try:
-            parsed = self.parse_args(args)
+            self._validate(args)
         except ToolArgumentError as exc:
             result = ToolResult.failure(self.name, exc.kind, str(exc), details=list(exc.details))
         else:
             try:
-                result = await self._arun(parsed)
+                result = await self._arun(args)
             except Exception as exc:  # an LLM loop needs an answer it can read, not a crash
                 result = ToolResult.failure(
                     self.name,
@@ -197,6 +196,16 @@ class BaseTool(ABC, Generic[ArgsT]):
                 )
         self.last_result = result
         return result
+
+    async def arun(self, args: str) -> ToolResult:
+        """Run with JSON arguments and return the typed result (never raises for bad input)."""
+        try:
+            parsed = self.parse_args(args)
+        except ToolArgumentError as exc:
+            result = ToolResult.failure(self.name, exc.kind, str(exc), details=list(exc.details))
+            self.last_result = result
+            return result
+        return await self.acall(parsed)
 
     def run(self, args: str) -> ToolResult:
         """Blocking :meth:`arun` (works inside a running event loop too)."""

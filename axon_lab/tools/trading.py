@@ -160,12 +160,27 @@ class PlaceOrderTool(BaseTool[PlaceOrderArgs]):
                 f"Invalid order: {exc} Fix the arguments and call again."
             ) from None
 
-    async def _arun(self, args: PlaceOrderArgs) -> ToolResult:
+    async def submit(self, args: PlaceOrderArgs) -> ExecutionReport:
+        """Check ``args`` and send the order through the chain; return the chain's report.
+
+        The typed twin of the JSON call, for code (the Execute stage): the same checks, the
+        same order, the same report, without a JSON round trip.
+
+        Raises:
+            ToolArgumentError: If the symbol is unknown or the terms are inconsistent.
+        """
+        self._validate(args)
+        return await self._send(args)
+
+    async def _send(self, args: PlaceOrderArgs) -> ExecutionReport:
+        order = self.build_order(args)
+        return await self.chain.place_order(order, confirm_token=args.confirm_token)
+
+    async def _arun(self, args: PlaceOrderArgs) -> ToolResult:  # (acall has validated args)
         try:
-            order = self.build_order(args)
+            report = await self._send(args)
         except ToolArgumentError as exc:
             return ToolResult.failure(self.name, exc.kind, str(exc))
-        report = await self.chain.place_order(order, confirm_token=args.confirm_token)
         return _result(self.name, report)
 
 

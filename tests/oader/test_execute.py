@@ -36,7 +36,7 @@ def test_the_order_is_the_json_an_llm_tool_call_would_send() -> None:
     args = json.loads(
         ToolExecutor.order_arguments(
             buy(2.0, order_type="limit", price=10.5, stop_loss=9.0, take_profit=13.0)
-        )
+        ).model_dump_json(exclude_none=True, exclude_defaults=True)
     )
     assert args == {
         "symbol": "X",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -129,18 +130,13 @@ def test_parse_args_raises_and_raise_for_error(tools):
         result.raise_for_error()
 
 
-def test_the_same_text_is_parsed_once_and_checked_against_live_state_each_time(tools, monkeypatch):
+def test_live_state_is_checked_on_every_call_json_or_typed(tools, monkeypatch):
     checked = []
     monkeypatch.setattr(tools.place, "_validate", checked.append)
     text = '{"symbol": "AAA", "side": "buy", "quantity": 1}'
-    first = tools.place.parse_args(text)
-    assert tools.place.parse_args(f" {text}\n") is first  # (the memo: frozen scalar arguments)
-    assert checked == [first, first]  # the live-state checks ran both times
-    other = tools.place.parse_args('{"symbol": "AAA", "side": "sell", "quantity": 1}')
-    assert other.side == "sell"
-    again = tools.place.parse_args(text)
-    assert again == first
-    assert again is not first
-    with pytest.raises(ToolArgumentError, match="'quantity' is required"):
-        tools.place.parse_args('{"symbol": "AAA", "side": "buy"}')
-    assert tools.place.parse_args(text) is again  # a failed parse leaves the memo as it was
+    tools.place.run(text)
+    tools.place.run(text)
+    typed = tools.place.parse_args(text)
+    asyncio.run(tools.place.acall(typed))
+    assert len(checked) == 3
+    assert checked[0] == checked[1] == typed

@@ -16,13 +16,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from axon_lab.backends import MockTradingBackend
 from axon_lab.clock import SimulatedClock
-from axon_lab.oader.execute import ToolExecutor
-from axon_lab.records import Action, Decision, OrderType
 from axon_lab.tools import ToolResult, make_trading_tools
 from axon_lab.tools.trading import report_payload
 
@@ -83,73 +79,6 @@ def test_a_refused_order_reads_the_same_error(tools):
     assert result.error["type"] == "risk_rejected"
     assert result.payload == report_payload(result.report)
     assert ToolResult(tool="t", ok=True) == ToolResult(tool="t", ok=True, payload={})
-
-
-def reference_arguments(decision: Decision) -> str:
-    args: dict[str, Any] = {
-        "symbol": decision.symbol,
-        "side": decision.action.value,
-        "quantity": decision.quantity,
-        "order_type": decision.order_type.value,
-    }
-    for key in ("price", "stop_loss", "take_profit"):
-        value = getattr(decision, key)
-        if value is not None:
-            args[key] = value
-    return json.dumps(args, separators=(",", ":"))
-
-
-prices = st.floats(min_value=1e-300, max_value=1e300, allow_nan=False, allow_infinity=False)
-
-
-@given(
-    st.sampled_from([Action.BUY, Action.SELL]),
-    st.one_of(st.sampled_from(["X", "BTC-USD", "é", 'a"b', "a\\b"]), st.text(min_size=1)),
-    prices,
-    st.one_of(st.none(), prices),
-    st.one_of(st.none(), prices),
-    st.one_of(st.none(), prices),
-)
-def test_order_arguments_are_the_json_dumps_text(action, symbol, quantity, price, stop, target):
-    # built without validation, so any mix of values (even inconsistent brackets) is covered
-    decision = Decision.model_construct(
-        action=action,
-        symbol=symbol,
-        quantity=quantity,
-        order_type=OrderType.MARKET if price is None else OrderType.LIMIT,
-        price=price,
-        stop_loss=stop,
-        take_profit=target,
-        confidence=0.5,
-        source="rules",
-    )
-    assert ToolExecutor.order_arguments(decision) == reference_arguments(decision)
-
-
-@pytest.mark.parametrize(
-    "changes",
-    [
-        {"quantity": 3},  # an int
-        {"quantity": float("nan")},
-        {"price": float("inf"), "order_type": OrderType.LIMIT},
-        {"stop_loss": True},
-        {"take_profit": -0.0},
-    ],
-)
-def test_unusual_argument_values_still_go_through_the_encoder(changes):
-    fields = {
-        "action": Action.BUY,
-        "symbol": "X",
-        "quantity": 1.0,
-        "order_type": OrderType.MARKET,
-        "price": None,
-        "stop_loss": None,
-        "take_profit": None,
-        "confidence": 0.5,
-        "source": "rules",
-    }
-    decision = Decision.model_construct(**{**fields, **changes})
-    assert ToolExecutor.order_arguments(decision) == reference_arguments(decision)
 
 
 def test_query_portfolio_lists_positions_as_before(tools):
