@@ -9,9 +9,7 @@ from datetime import datetime
 from typing import Self
 
 from pydantic import Field, model_validator
-from pydantic_core import to_json
 
-from axon_lab._memo import IdentityMemo
 from axon_lab.records._base import (
     Finite,
     NonNegativeFinite,
@@ -150,33 +148,6 @@ class Observation(Record):
                 )
         return self
 
-    def to_json(self) -> str:
-        """Serialise to compact JSON: exactly ``model_dump_json()``'s text, built faster.
-
-        The loop digests every step's observation, and consecutive observations share all but
-        their newest bars. Each :class:`Bar`'s JSON is therefore made once and kept (by object
-        identity, holding the bar, so never stale); the rest of the record is serialised as
-        usual and the bars are put in their place.
-        """
-        bars = self.bars
-        if not all(type(b) is Bar for series in bars.values() for b in series):
-            return self.model_dump_json()  # a Bar subclass serialises as pydantic decides
-        rest = type(self).__pydantic_serializer__.to_json(self, exclude=_BARS).decode()
-        # The first top-level key after "timeframe" is "features": the text before it (a time,
-        # symbols and a timeframe) holds no unescaped quote that could fake the key.
-        cut = rest.index(',"features":')
-        parts = ",".join(
-            f"{to_json(symbol).decode()}:[{','.join(_bar_json.many(series))}]"
-            for symbol, series in bars.items()
-        )
-        return f'{rest[:cut]},"bars":{{{parts}}}{rest[cut:]}'
-
     def digest(self) -> str:
         """A stable SHA-256 hex digest of the record's JSON form."""
         return hashlib.sha256(self.to_json().encode()).hexdigest()
-
-
-_BARS = {"bars"}
-_bar_json: IdentityMemo[Bar, str] = IdentityMemo(
-    lambda bar: Bar.__pydantic_serializer__.to_json(bar).decode()
-)
