@@ -394,18 +394,7 @@ def _observations(draw: st.DrawFn) -> Observation:
 
 
 @given(_observations())
-def test_observation_json_is_pydantics(obs: Observation) -> None:
-    """The observation's JSON, built from its bars' kept JSON, is model_dump_json()'s text."""
-    assert obs.to_json() == obs.model_dump_json()
-    assert obs.to_json() == obs.model_dump_json()  # again, every bar's JSON now kept
+def test_observation_json_round_trips_and_digests_stably(obs: Observation) -> None:
     assert Observation.from_json(obs.to_json()) == obs
     assert obs.digest() == hashlib.sha256(obs.model_dump_json().encode()).hexdigest()
-
-
-def test_observation_json_with_a_bar_subclass_falls_back() -> None:
-    class Tagged(Bar):
-        pass
-
-    bar = _bar(0, 10.0)
-    obs = _observation().model_copy(update={"bars": {"BTC-USD": (Tagged(**bar.model_dump()),)}})
-    assert obs.to_json() == obs.model_dump_json()
+    assert Observation.from_json(obs.to_json()).digest() == obs.digest()
