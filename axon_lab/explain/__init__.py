@@ -12,6 +12,16 @@ Examples:
 
 from __future__ import annotations
 
+from axon_lab.explain._compare import (
+    COMPARISON_COLUMNS,
+    ComparisonInfo,
+    RunDiff,
+    compare_runs,
+    diff_runs,
+    get_comparison_info,
+    plot_comparison,
+)
+from axon_lab.explain._export import TABLES, export_parquet, export_tables
 from axon_lab.explain._info import ResumePoint, RunInfo, code_version
 from axon_lab.explain._report import (
     ExplainBridge,
@@ -40,4 +50,16 @@ __all__ = [
     "equity_stats",
     "periods_per_year",
     "STATS_KEYS",
+    # runs side by side
+    "compare_runs",
+    "diff_runs",
+    "RunDiff",
+    "COMPARISON_COLUMNS",
+    "get_comparison_info",
+    "plot_comparison",
+    "ComparisonInfo",
+    # export for analysis elsewhere
+    "export_tables",
+    "export_parquet",
+    "TABLES",
 ]
