@@ -5,7 +5,9 @@
   ``runs/axon.db``, writes the explain report to ``runs/<run id>/report.{md,html}`` and prints the
   summary. ``--llm local`` uses the local SmolLM2 model, ``--llm openai`` the ``AXON_LLM_*``
   endpoint; ``--data PATH`` runs on your own CSV/Parquet file.
-- ``axon-lab report [RUN_ID]``: rebuilds a recorded run's report (default: the latest run).
+- ``axon-lab report [RUN_ID]``: rebuilds a recorded run's report (default: the latest run); the
+  buy-and-hold baseline needs the run's data: a bundled sample is found by name, a file is only
+  read when passed with ``--data`` (a path named in a store is never opened).
 - ``axon-lab datasets``: loads every bundled sample offline, validates it with the ``repair``
   policy and prints rows, time range, timeframe and exactly what was repaired.
 - ``axon-lab sweep``: tunes an SMA-cross rule with Optuna over walk-forward splits, with
@@ -175,9 +177,12 @@ def demo(
 ) -> None:
     """Run the OADER loop offline on bundled data and write the explain report."""
     from axon_lab.errors import AxonError
+    from axon_lab.explain import check_run_id, run_folder
     from axon_lab.oader import make_agent
 
     try:
+        if run_id is not None:
+            check_run_id(run_id)  # before any work: the id becomes the report's folder name
         frame, described, notes = _load(data or DEMO_SAMPLE)
         typer.echo(
             f"data: {described}  ({frame.attrs.get('symbol')}, {frame.attrs.get('timeframe')}, "
@@ -212,7 +217,7 @@ def demo(
             )
             loop.run(n)
             report = loop.report()
-            paths = report.save(out / loop.run_id)
+            paths = report.save(run_folder(out, loop.run_id))
         _print_summary(report, paths)
     except AxonError as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -224,11 +229,17 @@ def report(
     run_id: Annotated[str | None, typer.Argument(help="The run (default: the latest).")] = None,
     store: Annotated[str, typer.Option(help="The explain store URL.")] = "sqlite:///runs/axon.db",
     out: Annotated[Path, typer.Option(help="Folder the report goes under.")] = Path("runs"),
+    data: Annotated[
+        str | None,
+        typer.Option(
+            help="The run's data file, for the buy-and-hold baseline (checked against the run's "
+            "data fingerprint). A bundled sample is found without it."
+        ),
+    ] = None,
 ) -> None:
     """Rebuild a recorded run's explain report (Markdown + HTML) and print its summary."""
-    from axon_lab.data import MarketView
     from axon_lab.errors import AxonError
-    from axon_lab.explain import ExplainStore, build_report
+    from axon_lab.explain import ExplainStore, build_report, run_folder
 
     try:
         with ExplainStore(store) as the_store:
@@ -239,18 +250,48 @@ def report(
                 )
                 raise typer.Exit(2)
             info = the_store.get_run(run_id) if run_id else runs[-1]
-            view = None
-            source = str(info.config.get("data", ""))
-            kind, _, name = source.partition(":")
-            if kind in ("sample", "file"):
-                frame, _, _ = _load(name)
-                view = MarketView(frame)
+            folder = run_folder(out, info.run_id)  # a stored id is checked before it is a path
+            view = _report_view(info, data)
             the_report = build_report(the_store, info.run_id, view=view)
-        paths = the_report.save(out / info.run_id)
+        paths = the_report.save(folder)
         _print_summary(the_report, paths)
     except AxonError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+
+
+def _report_view(info: Any, data: str | None) -> Any:
+    """The run's market data for its report's baseline, or None.
+
+    A store is data, not instructions: the path its config names is never opened. A bundled sample
+    is loaded by name; a file only when the user names it (``--data``), and then it must be the
+    data the run saw.
+    """
+    from axon_lab.data import MarketView, list_samples
+    from axon_lab.errors import ConfigError
+    from axon_lab.oader import data_fingerprint
+
+    source = str(info.config.get("data", ""))
+    kind, _, name = source.partition(":")
+    if data is None:
+        if kind == "sample" and name in {s.name for s in list_samples()}:
+            frame, _, _ = _load(name)
+            return MarketView(frame)
+        if kind == "file":
+            typer.echo(
+                f"note: the run read {name!r}; pass --data with that file to add the buy-and-hold "
+                "baseline (a path named by a store is not opened)."
+            )
+        return None
+    frame, _, _ = _load(data)
+    view = MarketView(frame)
+    if data_fingerprint(view) != info.data_fingerprint:
+        raise ConfigError(
+            f"--data {data!r} is not the data run {info.run_id!r} saw (fingerprint "
+            f"{data_fingerprint(view)[:19]}... vs {info.data_fingerprint[:19]}...); pass the "
+            "run's own data file, or leave --data out to report without the baseline."
+        )
+    return view
 
 
 # ---------------------------------------------------------------- sweep (issue 7)
