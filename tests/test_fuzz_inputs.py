@@ -72,9 +72,7 @@ analysis_like = st.fixed_dictionaries(
     }
 )
 depths = st.one_of(st.sampled_from([65, 1_500, 100_000]), st.integers(40, 20_000))
-deep = st.tuples(depths, st.sampled_from(["[", '{"a":', '{"a":['])).map(
-    lambda t: t[1] * t[0]
-)
+deep = st.tuples(depths, st.sampled_from(["[", '{"a":', '{"a":['])).map(lambda t: t[1] * t[0])
 control = st.text(alphabet=st.characters(max_codepoint=0x2070), max_size=200)
 answers = st.one_of(
     st.text(max_size=300),
