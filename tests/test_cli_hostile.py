@@ -79,3 +79,35 @@ def test_report_does_not_open_a_file_a_store_names(tmp_path: Path) -> None:
     )
     assert again.exit_code == 2
     assert "missing required column" in again.output  # opened only when the user names it
+
+
+def test_report_output_shows_control_characters_as_marks(tmp_path: Path) -> None:
+    from axon_lab.oader import RulesAnalyst
+
+    class Analyst:
+        name = "evil\x1b]0;pwned\x07\u202emodel"
+
+        def __init__(self, rules: RulesAnalyst) -> None:
+            self.rules = rules
+
+        def __call__(self, observation: object) -> object:
+            return self.rules(observation)  # type: ignore[arg-type]
+
+    url = f"sqlite:///{tmp_path / 'axon.db'}"
+    frame = make_synthetic(60, timeframe="1h", start="2024-01-01", seed=1, symbol="SYN")
+    loop = make_agent(frame, store=url, run_id="ctl", progress=False)
+    loop.close()
+    loop = make_agent(
+        frame,
+        store=url,
+        run_id="ctl2",
+        progress=False,
+        analyst=Analyst(RulesAnalyst(loop.tools, symbol="SYN")),
+    )
+    loop.run(3)
+    loop.close()
+    result = runner.invoke(app, ["report", "ctl2", "--store", url, "--out", str(tmp_path / "r")])
+    assert result.exit_code == 0, result.output
+    assert "evil\\x1b]0;pwned\\x07<U+202E>model" in result.output
+    assert "\x1b" not in result.output
+    assert "\u202e" not in result.output

@@ -149,7 +149,9 @@ class OpenAICompatClient(BaseLLMClient):
         self.base_url = redact_secrets(self._base_url)
         self._endpoint = self.base_url if endpoint is None else str(endpoint)
         self._runner = LoopThread()
-        self._loop_sdk: Any = None  # the async SDK client of the runner's loop (made there)
+        # (pid, the async SDK client of the runner's loop): made on that loop, remade in a
+        # forked child, whose runner starts a loop of its own
+        self._loop_sdk: tuple[int, Any] | None = None
         # The SDK's documented way to get the raw HTTP response is ``post(..., cast_to=<its
         # httpx Response class>)``; openai 1.x/2.x use ``httpx``, 3.x ``httpx2``.
         base = sys.modules[type(self._sdk).__mro__[1].__module__]
@@ -169,9 +171,9 @@ class OpenAICompatClient(BaseLLMClient):
         self._sdk.close()
 
         async def close_loop_sdk() -> None:
-            sdk, self._loop_sdk = self._loop_sdk, None
-            if sdk is not None:
-                await sdk.close()
+            held, self._loop_sdk = self._loop_sdk, None
+            if held is not None and held[0] == os.getpid():
+                await held[1].close()
 
         self._runner.close(close_loop_sdk)
 
@@ -288,9 +290,9 @@ class OpenAICompatClient(BaseLLMClient):
         return self._runner.run(self._asend_on_loop(request))
 
     async def _asend_on_loop(self, request: LLMRequest) -> LLMResponse:
-        if self._loop_sdk is None:
-            self._loop_sdk = self._make_async_sdk()
-        return await self._asend_with(self._loop_sdk, request)
+        if self._loop_sdk is None or self._loop_sdk[0] != os.getpid():
+            self._loop_sdk = (os.getpid(), self._make_async_sdk())
+        return await self._asend_with(self._loop_sdk[1], request)
 
     async def _asend(self, request: LLMRequest) -> LLMResponse:
         sdk = _batch_sdk.get()

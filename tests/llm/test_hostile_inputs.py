@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -214,3 +216,42 @@ def test_a_cache_written_under_the_old_key_layout_is_refused(tmp_path: Path) -> 
     again = SQLCacheStore(f"sqlite:///{tmp_path / 'new.db'}")  # a layout-2 table opens again
     assert again.get("k") == "{}"
     again.close()
+
+
+_FORKED_CLIENT = """
+import multiprocessing as mp, sys
+from axon_lab.llm import OpenAICompatClient
+
+def child(client):
+    sys.exit(0 if client.complete([{"role": "user", "content": "child"}]).text == "child" else 3)
+
+if __name__ == "__main__":
+    client = OpenAICompatClient("fake-model", base_url=sys.argv[1])
+    assert client.complete([{"role": "user", "content": "parent"}]).text == "parent"
+    proc = mp.get_context("fork").Process(target=child, args=(client,))
+    proc.start()
+    proc.join(60)
+    assert proc.exitcode == 0, proc.exitcode
+    assert client.complete([{"role": "user", "content": "again"}]).text == "again"
+    client.close()
+    print("ok")
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="fork is POSIX only")
+@pytest.mark.timeout(120)
+def test_a_forked_child_runs_its_calls_on_its_own_event_loop(
+    fake_server: FakeChatServer, tmp_path: Path
+) -> None:
+    # the deadline machinery's loop thread does not survive fork(): the child starts its own
+    script = tmp_path / "forked.py"
+    script.write_text(_FORKED_CLIENT)
+    done = subprocess.run(
+        [sys.executable, str(script), fake_server.base_url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"

@@ -137,3 +137,18 @@ def test_a_symbol_carrying_markup_is_guarded_in_the_prompt() -> None:
     assert "<|im_start|>" not in prompt
     assert "[filtered: role_marker]" in prompt
     assert "== X ==" in render_observation(_obs("X"))  # a valid symbol is shown as is
+
+
+def test_a_megabyte_answer_keeps_the_step_record_and_its_widget_small(agent_factory: Any) -> None:
+    huge = "x" * 1_000_000
+    loop = agent_factory(analyst=ScriptedClient(lambda req: huge), max_iterations=0)
+    record = loop.step()
+    assert record.analysis is not None
+    assert record.analysis.source is AnalysisSource.ABSTAIN
+    assert len(record.model_dump_json()) < 200_000  # was 3 MB for this one step
+    view = ReasoningChainView()
+    view.add([record])
+    body, toggle, raw = view.entries[0].children
+    toggle.value = True
+    assert len(body.value) + len(raw.value) < 200_000  # was megabytes
+    assert "[truncated: " in raw.value
