@@ -159,6 +159,23 @@ def test_a_password_in_the_base_url_is_never_shown(fake_server: FakeChatServer) 
         client.close()
 
 
+# ------------------------------------------------------------------ every attempt recorded
+
+
+def test_a_call_that_succeeds_after_retries_records_every_attempt(
+    make_client: Make, fake_server: FakeChatServer
+) -> None:
+    fake_server.enqueue(
+        FakeReply.error(500, "boom"), FakeReply.rate_limited(0), FakeReply.chat("ok")
+    )
+    call = make_client().complete(MSGS).to_llm_call()
+    assert call.attempts == 3
+    assert len(call.retry_errors) == 2
+    assert "HTTP 500" in call.retry_errors[0]
+    assert "HTTP 429" in call.retry_errors[1]
+    assert call.error is None
+
+
 # ------------------------------------------------------------------ size caps
 
 

@@ -15,7 +15,7 @@ from axon_lab.llm.testing import FakeChatServer, FakeReply
 from axon_lab.oader import ReActAnalyzer, render_observation
 from axon_lab.records import AnalysisSource, Observation, PortfolioSnapshot, ToolCall
 from axon_lab.tools import make_trading_tools
-from axon_lab.widgets import ReasoningChainView
+from axon_lab.widgets import ReasoningChainView, StepDetail
 
 T = datetime(2024, 1, 2, tzinfo=UTC)
 HOLD = {
@@ -85,6 +85,10 @@ def test_a_failed_first_call_is_recorded_with_its_attempts(agent_factory: Any) -
     assert "HTTP 500" in call.retry_errors[0]
     assert "HTTP 500" in (call.error or "")
     assert loop.report().summary["llm_calls"] == 1
+    detail = StepDetail()
+    detail.add([record])
+    assert "<span title=" in detail.html.value  # the attempts column, errors on hover
+    assert "HTTP 500" in detail.html.value
 
 
 def test_the_step_deadline_abstains_with_the_calls_made(monkeypatch: pytest.MonkeyPatch) -> None:
