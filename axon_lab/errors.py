@@ -91,7 +91,14 @@ class OrderStateError(BackendError):
 
 
 class LLMError(AxonError):
-    """An LLM call failed, or its output could not be used."""
+    """An LLM call failed, or its output could not be used.
+
+    A client that retries sets ``attempts`` (how many were made) and ``retry_errors`` (why each
+    earlier one failed) on the error it finally raises, so the failed call is recorded whole.
+    """
+
+    attempts: int = 1
+    retry_errors: tuple[str, ...] = ()
 
 
 class LLMTimeoutError(LLMError, TimeoutError):

@@ -37,6 +37,7 @@ from axon_lab.data.frame import (
     Timeframe,
     TimeframeLike,
     check_canonical,
+    check_symbol,
     detect_timeframe,
     make_canonical,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "TimeframeLike",
     "detect_timeframe",
     "check_canonical",
+    "check_symbol",
     "make_canonical",
     # loading
     "load_ohlcv",

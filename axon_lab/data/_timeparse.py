@@ -243,8 +243,28 @@ def parse_times(
         UTC nanoseconds since the epoch, one per input value.
 
     Raises:
-        DataError: For empty, unparseable, ambiguous or mixed-zone values.
+        DataError: For empty, unparseable, ambiguous or mixed-zone values, and for times outside
+            what a nanosecond timestamp holds (1677-09-21 to 2262-04-11, e.g. 9999-12-31).
     """
+    try:
+        return _parse_times(values, column, where, tz, time_format, mixed_offsets, notes)
+    except (pd.errors.OutOfBoundsDatetime, OverflowError) as exc:
+        raise DataError(
+            f"{where}: time column {column!r} holds a time outside the range axon_lab can "
+            f"represent ({pd.Timestamp.min:%Y-%m-%d} to {pd.Timestamp.max:%Y-%m-%d}): {exc}. "
+            "Fix: drop or correct those rows (a placeholder date such as 9999-12-31 is common)."
+        ) from None
+
+
+def _parse_times(
+    values: pd.Series,
+    column: str,
+    where: str,
+    tz: str,
+    time_format: str | None,
+    mixed_offsets: MixedOffsets,
+    notes: list[str],
+) -> np.ndarray:
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         return np.asarray(pd.DatetimeIndex(values).tz_convert("UTC").as_unit("ns").asi8)
     if pd.api.types.is_datetime64_dtype(values.dtype):

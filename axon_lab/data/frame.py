@@ -45,6 +45,7 @@ __all__ = [
     "TimeframeLike",
     "detect_timeframe",
     "check_canonical",
+    "check_symbol",
     "make_canonical",
 ]
 
@@ -258,12 +259,62 @@ def check_canonical(frame: pd.DataFrame) -> None:
     for key in ("symbol", "timeframe"):
         if not frame.attrs.get(key):
             problems.append(f"frame.attrs[{key!r}] is missing")
+    symbol = frame.attrs.get("symbol")
+    if symbol:
+        try:
+            check_symbol(symbol)
+        except DataError as exc:
+            problems.append(str(exc).rstrip("."))
     if problems:
         raise DataError(
             "Not a canonical OHLCV frame: "
             + "; ".join(problems)
             + ". Load data with axon_lab.data.load_ohlcv(...) or build it with make_canonical()."
         )
+
+
+MAX_SYMBOL_CHARS = 32
+_SYMBOL = re.compile(r"[A-Za-z0-9^][A-Za-z0-9._:/^=+#-]*")
+
+
+def check_symbol(symbol: object, *, hint: str = "pass symbol='BTC-USD' (or your own)") -> str:
+    """Return ``symbol`` if it is a usable symbol, else raise naming it and the fix.
+
+    A symbol is 1 to 32 ASCII letters, digits and ``. _ - / : ^ = + #``, starting with a letter,
+    a digit or ``^`` (``BTC-USD``, ``BTC/USDT``, ``^GSPC``, ``EURUSD=X``, ``BRK.B``). It goes into
+    order records, file names and the LLM's prompt, so spaces, line breaks, quotes and brackets
+    are refused when data is loaded, not found at the first order.
+
+    Args:
+        symbol: The symbol to check.
+        hint: How the caller can set another symbol (goes into the message).
+
+    Raises:
+        DataError: Naming the bad symbol, the rule and ``hint``.
+
+    Examples:
+        >>> check_symbol("BTC-USD")
+        'BTC-USD'
+        >>> check_symbol("my bars")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        axon_lab.errors.DataError: Symbol 'my bars' is not usable: ... Fix: pass symbol=...
+    """
+    if not isinstance(symbol, str):
+        problem = f"it is a {type(symbol).__name__}, not a string"
+    elif not symbol:
+        problem = "it is empty"
+    elif len(symbol) > MAX_SYMBOL_CHARS:
+        problem = f"it has {len(symbol)} characters; the most is {MAX_SYMBOL_CHARS}"
+    elif _SYMBOL.fullmatch(symbol) is None:
+        problem = (
+            "a symbol is ASCII letters, digits and . _ - / : ^ = + # (no spaces, quotes, "
+            "brackets or control characters), starting with a letter, a digit or ^"
+        )
+    else:
+        return symbol
+    shown = symbol if not isinstance(symbol, str) else symbol[:80]
+    raise DataError(f"Symbol {shown!r} is not usable: {problem}. Fix: {hint}.")
 
 
 def make_canonical(
@@ -285,7 +336,8 @@ def make_canonical(
         A new canonical frame.
 
     Raises:
-        DataError: If columns are missing or the index is not a DatetimeIndex.
+        DataError: If columns are missing, the index is not a DatetimeIndex, or the symbol breaks
+            :func:`check_symbol`'s rule.
 
     Examples:
         >>> raw = pd.DataFrame({c: [1.0, 2.0] for c in OHLCV_COLUMNS},
@@ -293,6 +345,7 @@ def make_canonical(
         >>> make_canonical(raw, symbol="X").attrs["timeframe"]
         '1d'
     """
+    check_symbol(symbol)
     missing = [c for c in OHLCV_COLUMNS if c not in frame.columns]
     if missing:
         raise DataError(

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from axon_lab.data._timeparse import MixedOffsets, parse_times
-from axon_lab.data.frame import INDEX_NAME, OHLCV_COLUMNS, TimeframeLike
+from axon_lab.data.frame import INDEX_NAME, OHLCV_COLUMNS, TimeframeLike, check_symbol
 from axon_lab.data.validation import Policy, validate_ohlcv
 from axon_lab.errors import ConfigError, DataError
 
@@ -192,6 +192,15 @@ def _build(
     if symbol is None:
         symbol = Path(source).name.split(".")[0]
         notes.append(f"symbol taken from the file name: {symbol!r} (pass symbol=... to set it)")
+        hint = "pass symbol='MY-BARS' (or rename the file: the symbol was taken from its name)"
+    elif sym_col is not None:
+        hint = f"pass symbol=... or correct column {sym_col!r}"
+    else:
+        hint = "pass a symbol such as symbol='BTC-USD'"
+    try:
+        check_symbol(symbol, hint=hint)  # here, not at the first order record
+    except DataError as exc:
+        raise DataError(f"{where}: {exc}") from None
 
     time_col = mapping["time"]
     times_raw = raw[time_col] if time_col is not None else pd.Series(raw.index, index=raw.index)

@@ -30,6 +30,7 @@ from axon_lab.explain._report import (
     RunReport,
     build_report,
 )
+from axon_lab.explain._run_id import MAX_RUN_ID_CHARS, check_run_id, run_folder
 from axon_lab.explain._stats import STATS_KEYS, equity_stats, periods_per_year
 from axon_lab.explain._store import DEFAULT_URL, ExplainStore
 
@@ -41,6 +42,10 @@ __all__ = [
     "ResumePoint",
     "RunInfo",
     "code_version",
+    # run ids (they become folder names)
+    "check_run_id",
+    "run_folder",
+    "MAX_RUN_ID_CHARS",
     # reports
     "build_report",
     "ExplainBridge",

@@ -22,7 +22,6 @@ the same either way. Sections can be added (:meth:`RunReport.add_section`).
 
 from __future__ import annotations
 
-import html
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 
+from axon_lab._text import escape_html, printable
 from axon_lab.errors import ConfigError
 from axon_lab.explain._info import RunInfo
 from axon_lab.explain._stats import equity_stats, periods_per_year
@@ -120,12 +120,13 @@ class RunReport:
             lines.append("No orders.")
         for section in self.sections:
             lines += ["", f"## {section.title}", "", section.markdown]
-        return "\n".join(lines) + "\n"
+        # model and data text reaches the page: control characters are shown, not obeyed
+        return printable("\n".join(lines)) + "\n"
 
     # ------------------------------------------------------------------ html
     def to_html(self) -> str:
         """The report as one self-contained HTML page."""
-        e = html.escape
+        e = escape_html  # also shows NUL, BEL and bidi controls as visible marks
         s, b = self.summary, self.baseline
         head = "".join(f"<li><b>{e(k)}</b>: {e(str(v))}</li>" for k, v in self._header().items())
         metrics = "".join(

@@ -30,6 +30,7 @@ from axon_lab.explain._engine import (
 )
 from axon_lab.explain._info import ResumePoint, RunInfo, code_version
 from axon_lab.explain._layout import check_layout, stamp_layout
+from axon_lab.explain._run_id import check_run_id
 from axon_lab.explain._writer import StepWriter
 from axon_lab.records import (
     Action,
@@ -190,7 +191,8 @@ class ExplainStore:
             The stored run info, equal to what :meth:`runs` returns later.
 
         Raises:
-            ConfigError: If ``config`` is not JSON-serialisable or ``run_id`` contains NUL.
+            ConfigError: If ``config`` is not JSON-serialisable or ``run_id`` breaks the run-id
+                rule (:func:`~axon_lab.explain.check_run_id`: it becomes a folder name).
             StoreError: If a run with this id already exists, or the write fails.
         """
         self._check_open()
@@ -201,8 +203,8 @@ class ExplainStore:
                 f"The run config cannot be stored as JSON ({err}); use only str, int, float "
                 "(finite), bool, None, lists and dicts with string keys."
             ) from err
-        if run_id is not None and "\x00" in run_id:
-            raise ConfigError(f"run_id {run_id!r} contains a NUL character; pick another run_id.")
+        if run_id is not None:
+            check_run_id(run_id)
         info = RunInfo(
             run_id=run_id if run_id is not None else _new_run_id(),
             created_at=datetime.now(UTC),

@@ -18,10 +18,12 @@ from axon_lab.llm._analysis import (
     AnalysisContract,
     abstain,
     complete_analysis,
+    failed_llm_call,
     parse_analysis,
 )
 from axon_lab.llm._cache import CachedClient, CacheMode
 from axon_lab.llm._cache_store import (
+    CACHE_KEY_LAYOUT,
     DEFAULT_CACHE_URL,
     CacheStore,
     MemoryCacheStore,
@@ -76,6 +78,7 @@ __all__ = [
     "MemoryCacheStore",
     "SQLCacheStore",
     "DEFAULT_CACHE_URL",
+    "CACHE_KEY_LAYOUT",
     # cost
     "CostLedger",
     "MeteredClient",
@@ -88,6 +91,7 @@ __all__ = [
     "parse_analysis",
     "complete_analysis",
     "abstain",
+    "failed_llm_call",
     "extract_json_object",
     "check_tool_call",
     # prompts and input

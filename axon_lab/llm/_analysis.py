@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from axon_lab._redact import redact_secrets
+from axon_lab._text import MAX_ECHO_CHARS, MAX_ERROR_CHARS, MAX_RAW_CHARS, clip
 from axon_lab.errors import (
     BudgetExceededError,
     CacheMissError,
@@ -48,6 +50,7 @@ __all__ = [
     "AnalysisContract",
     "abstain",
     "complete_analysis",
+    "failed_llm_call",
     "parse_analysis",
 ]
 
@@ -103,19 +106,24 @@ class AnalysisContract:
         return json_schema_format(self.json_schema(), name="analysis")
 
 
+def _shown(value: Any) -> str:
+    """A value quoted in a problem message, clipped (the message goes back to the model)."""
+    return clip(repr(value), 200)
+
+
 def _enum(data: Mapping[str, Any], key: str, enum: type[StrEnum], problems: list[str]) -> Any:
     value = data.get(key)
     allowed = _ALLOWED.get(enum)
     if allowed is None:
         allowed = _ALLOWED[enum] = [e.value for e in enum]
     if not isinstance(value, str):
-        problems.append(f"{key} must be one of {allowed}, got {value!r}")
+        problems.append(f"{key} must be one of {allowed}, got {_shown(value)}")
         return None
     norm = value.strip().lower()
     if norm not in allowed:
         close = difflib.get_close_matches(norm, allowed, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        problems.append(f"{key} must be one of {allowed}, got {value!r}{hint}")
+        problems.append(f"{key} must be one of {allowed}, got {_shown(value)}{hint}")
         return None
     return enum(norm)
 
@@ -123,7 +131,7 @@ def _enum(data: Mapping[str, Any], key: str, enum: type[StrEnum], problems: list
 def _text(data: Mapping[str, Any], key: str, cap: int, problems: list[str]) -> str:
     value = data.get(key)
     if not isinstance(value, str):
-        problems.append(f"{key} must be a string, got {value!r}")
+        problems.append(f"{key} must be a string, got {_shown(value)}")
         return ""
     if len(value) > cap:
         problems.append(f"{key} has {len(value)} characters; the cap is {cap}")
@@ -133,10 +141,10 @@ def _text(data: Mapping[str, Any], key: str, cap: int, problems: list[str]) -> s
 def _confidence(data: Mapping[str, Any], problems: list[str]) -> float | None:
     value = data.get("confidence")
     if isinstance(value, bool) or not isinstance(value, int | float):
-        problems.append(f"confidence must be a number in [0, 1], got {value!r}")
+        problems.append(f"confidence must be a number in [0, 1], got {_shown(value)}")
         return None
     if not math.isfinite(value) or not 0 <= value <= 1:
-        problems.append(f"confidence must be a finite number in [0, 1], got {value!r}")
+        problems.append(f"confidence must be a finite number in [0, 1], got {_shown(value)}")
         return None
     return float(value)
 
@@ -207,7 +215,7 @@ def parse_analysis(
         analyst=analyst,
         reasoning_steps=tuple(reasoning_steps),
         llm_calls=tuple(llm_calls),
-        raw_text=text,
+        raw_text=clip(text, MAX_RAW_CHARS),
     )
 
 
@@ -221,23 +229,26 @@ def abstain(
 ) -> Analysis:
     """A visible abstention: ``hold`` with ``source=abstain``, keeping the evidence.
 
+    ``why`` is redacted (URL credentials) and, like ``raw_text``, clipped with a marked cut.
+
     Examples:
         >>> a = abstain("no JSON in the answer", analyst="m", raw_text="hmm")
         >>> a.source.value, a.action.value, a.confidence, a.raw_text
         ('abstain', 'hold', 0.0, 'hmm')
     """
+    why = redact_secrets(why)
     return Analysis(
-        thought=f"Abstained: {why}"[:20_000],
+        thought=clip(f"Abstained: {why}", 20_000),
         market_assessment=MarketAssessment.RANGE,
         risk_assessment=RiskLevel.HIGH,
         confidence=0.0,
         action=Action.HOLD,
-        reason=why[:4_000],
+        reason=clip(why, 4_000),
         source=AnalysisSource.ABSTAIN,
         analyst=analyst,
         reasoning_steps=tuple(reasoning_steps),
         llm_calls=tuple(llm_calls),
-        raw_text=raw_text,
+        raw_text=None if raw_text is None else clip(raw_text, MAX_RAW_CHARS),
     )
 
 
@@ -245,7 +256,8 @@ def _repair_message(problems: str, contract: AnalysisContract) -> dict[str, Any]
     return {
         "role": "user",
         "content": (
-            f"Your previous answer was rejected: {problems} Reply again with only the JSON "
+            f"Your previous answer was rejected: {clip(problems, MAX_ERROR_CHARS)} Reply again "
+            "with only the JSON "
             "object, with keys thought, market_assessment, risk_assessment, confidence, action "
             f"and reason. If confidence is below {contract.min_confidence:g}, action must be "
             "'hold'."
@@ -253,20 +265,50 @@ def _repair_message(problems: str, contract: AnalysisContract) -> dict[str, Any]
     }
 
 
-def _failed_call(
-    client: LLMClient, messages: Sequence[Mapping[str, Any]], exc: Exception
+def failed_llm_call(
+    client: LLMClient,
+    messages: Sequence[Mapping[str, Any]],
+    exc: Exception,
+    *,
+    latency_s: float = 0.0,
+    **request: Any,
 ) -> LLMCall:
+    """The :class:`~axon_lab.records.LLMCall` record of a call that raised instead of answering.
+
+    A failed call is still a call: it is counted, its attempts and their errors are kept (see
+    :attr:`LLMError.attempts <axon_lab.errors.LLMError>`), and credentials are redacted.
+
+    Args:
+        client: The client that was called.
+        messages: The messages that were sent.
+        exc: What the call raised.
+        latency_s: How long it took to fail.
+        **request: ``tools``, ``response_format`` and parameters, for the request hash.
+
+    Examples:
+        >>> from axon_lab.errors import LLMTimeoutError
+        >>> from axon_lab.llm import ScriptedClient
+        >>> call = failed_llm_call(ScriptedClient([]), [{"role": "user", "content": "hi"}],
+        ...                        LLMTimeoutError("no answer from http://u:pw@h/v1"))
+        >>> call.error, call.attempts
+        ('no answer from http://***@h/v1', 1)
+    """
     try:
-        key = LLMRequest.build(messages).key(client.model)
+        key = LLMRequest.build(messages, **request).key(client.model)
     except ConfigError:
         key = "unhashable"
+    attempts = getattr(exc, "attempts", 1)
     return LLMCall(
         model=client.model,
         request_hash=key,
         tokens_in=0,
         tokens_out=0,
-        latency_s=0.0,
-        error=str(exc),
+        latency_s=max(latency_s, 0.0),
+        error=clip(redact_secrets(str(exc)), MAX_ERROR_CHARS),
+        attempts=attempts if isinstance(attempts, int) and attempts >= 1 else 1,
+        retry_errors=tuple(
+            clip(redact_secrets(str(e)), MAX_ERROR_CHARS) for e in getattr(exc, "retry_errors", ())
+        ),
     )
 
 
@@ -318,7 +360,7 @@ def complete_analysis(
         except (BudgetExceededError, CacheMissError):
             raise
         except LLMError as exc:
-            calls.append(_failed_call(client, convo, exc))
+            calls.append(failed_llm_call(client, convo, exc, response_format=fmt, **params))
             return abstain(
                 f"the LLM call failed: {exc}",
                 analyst=client.model,
@@ -339,7 +381,8 @@ def complete_analysis(
             problems = str(exc)
             calls.append(response.to_llm_call(error=problems))
             convo += [
-                {"role": "assistant", "content": response.text},
+                # the model's own answer, echoed back: clipped, or a 1 MB answer costs MBs more
+                {"role": "assistant", "content": clip(response.text, MAX_ECHO_CHARS)},
                 _repair_message(problems, contract),
             ]
             continue

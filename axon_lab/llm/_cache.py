@@ -9,7 +9,12 @@ Modes (:class:`CacheMode`):
   the network. A miss raises :class:`~axon_lab.errors.CacheMissError` naming the key and, when set
   with :meth:`CachedClient.label`, the step.
 
-The key is :func:`~axon_lab.llm.request_key` of (model, messages, tools, response_format, params).
+The key is :func:`~axon_lab.llm.request_key` of (endpoint, model, messages, tools,
+response_format, params): the endpoint is the wrapped client's (a server's API root, see
+:attr:`BaseLLMClient.endpoint <axon_lab.llm.BaseLLMClient.endpoint>`), so a run against another
+server does not replay the first one's answers. Keys made before the endpoint was part of them
+(cache layout 1) cannot match: :class:`SQLCacheStore` refuses such a table and says how to clear
+it.
 A hit is the stored response with ``cache_hit=True`` and ``cost=0``; every other field (text, tool
 calls, usage, recorded latency) is as recorded, so a replayed run is identical to the recorded one.
 """
@@ -22,7 +27,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 
-from axon_lab.errors import CacheMissError, ConfigError, StoreError
+from axon_lab._json import loads_bounded
+from axon_lab.errors import CacheMissError, ConfigError, LLMError, StoreError
 from axon_lab.llm._cache_store import DEFAULT_CACHE_URL, CacheStore, SQLCacheStore
 from axon_lab.llm._client import BaseLLMClient, LLMClient, asend_request, send_request
 from axon_lab.llm._request import LLMRequest
@@ -48,6 +54,8 @@ class CachedClient(BaseLLMClient):
         inner: The client to call on a miss (``live`` and ``record`` modes).
         mode: ``"live"``, ``"record"`` or ``"replay"``.
         store: A :class:`CacheStore`, or an SQLAlchemy URL; default ``sqlite:///runs/axon.db``.
+        endpoint: The endpoint responses are keyed by (default: the inner client's). Set it to
+            replay a recording through a stand-in client, e.g. ``ScriptedClient([])``.
 
     Examples:
         >>> from axon_lab.llm import MemoryCacheStore, ScriptedClient
@@ -72,6 +80,7 @@ class CachedClient(BaseLLMClient):
         *,
         mode: CacheMode | str = CacheMode.RECORD,
         store: CacheStore | str | None = None,
+        endpoint: str | None = None,
     ) -> None:
         super().__init__(inner.model, max_concurrency=getattr(inner, "max_concurrency", 8))
         try:
@@ -81,6 +90,7 @@ class CachedClient(BaseLLMClient):
                 f"Unknown cache mode {mode!r}; use one of {[m.value for m in CacheMode]}."
             ) from None
         self.inner = inner
+        self._endpoint = str(getattr(inner, "endpoint", "")) if endpoint is None else endpoint
         if store is None or isinstance(store, str):
             self.store: CacheStore = SQLCacheStore(store or DEFAULT_CACHE_URL)
         elif isinstance(store, CacheStore):
@@ -90,6 +100,11 @@ class CachedClient(BaseLLMClient):
                 f"store must be a CacheStore (get, put, __len__) or a database URL, got "
                 f"{type(store).__name__}; e.g. store='sqlite:///runs/axon.db'."
             )
+
+    @property
+    def endpoint(self) -> str:
+        """The endpoint this cache keys responses by."""
+        return self._endpoint
 
     @staticmethod
     @contextmanager
@@ -107,10 +122,10 @@ class CachedClient(BaseLLMClient):
         hit = self.store.get(key)
         if hit is not None:
             try:
-                data = json.loads(hit)
+                data = loads_bounded(hit, what=f"The cache entry {key}")
                 data.update(cache_hit=True, request_hash=key, cost=0.0)  # a hit is free
                 return LLMResponse.from_dict(data)
-            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            except (ValueError, TypeError, KeyError, AttributeError, LLMError) as exc:
                 raise StoreError(
                     f"The LLM cache entry for key {key} is not a recorded response "
                     f"({type(exc).__name__}: {exc}); delete that row from the cache table, "
@@ -120,9 +135,10 @@ class CachedClient(BaseLLMClient):
             step = _label.get()
             where = f" at {step}" if step else ""
             raise CacheMissError(
-                f"Replay found no recorded response for key {key}{where} (model {self.model!r}). "
-                "The request differs from the recorded run (prompt, params or model changed), "
-                "or it was never recorded; run once with mode='record'."
+                f"Replay found no recorded response for key {key}{where} (model {self.model!r}, "
+                f"endpoint {self._endpoint!r}). The request differs from the recorded run "
+                "(prompt, params, model or endpoint changed), or it was never recorded; run once "
+                "with mode='record'."
             )
         return None
 
@@ -135,14 +151,14 @@ class CachedClient(BaseLLMClient):
         return response
 
     def _send(self, request: LLMRequest) -> LLMResponse:
-        key = request.key(self.model)
+        key = request.key(self.model, endpoint=self._endpoint)
         hit = self._lookup(key)
         if hit is not None:
             return hit
         return self._save(key, send_request(self.inner, request))
 
     async def _asend(self, request: LLMRequest) -> LLMResponse:
-        key = request.key(self.model)
+        key = request.key(self.model, endpoint=self._endpoint)
         hit = self._lookup(key)
         if hit is not None:
             return hit

@@ -5,6 +5,11 @@ of the run database, ``sqlite:///runs/axon.db`` by default, through SQLAlchemy. 
 conflict: SQLite runs in WAL mode with a busy timeout, and inserts are insert-or-ignore, so two
 threads or two processes recording the same request both succeed and the first response is kept.
 A PostgreSQL URL works the same way (``ON CONFLICT DO NOTHING``).
+
+A second table (``<table>_layout``) names the key layout, :data:`CACHE_KEY_LAYOUT`. Layout 2 keys
+include the endpoint; a table of responses with no layout row was written under layout 1 (keys
+without the endpoint), which no request can match any more, so opening it is refused with the
+command that clears it, rather than letting every lookup miss in silence.
 """
 
 from __future__ import annotations
@@ -23,9 +28,17 @@ from axon_lab.errors import ConfigError, StoreError
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
-__all__ = ["DEFAULT_CACHE_URL", "CacheStore", "MemoryCacheStore", "SQLCacheStore"]
+__all__ = [
+    "CACHE_KEY_LAYOUT",
+    "DEFAULT_CACHE_URL",
+    "CacheStore",
+    "MemoryCacheStore",
+    "SQLCacheStore",
+]
 
 DEFAULT_CACHE_URL = "sqlite:///runs/axon.db"
+CACHE_KEY_LAYOUT = "2"
+"""The key layout this code writes: 2 = endpoint, model, messages, tools, format, params."""
 _DDL_LOCK = 0x6178_6F6E_6361  # advisory lock key for the table creation on PostgreSQL
 
 
@@ -90,7 +103,9 @@ class SQLCacheStore:
         table: Table name.
 
     Raises:
-        StoreError: If the database cannot be opened or the table cannot be created.
+        StoreError: If the database cannot be opened or the table cannot be created, or if the
+            table holds responses keyed under an older key layout (the message says how to clear
+            them).
 
     Examples:
         >>> store = SQLCacheStore("sqlite://")
@@ -141,6 +156,12 @@ class SQLCacheStore:
             sa.Column("created_at", sa.Float, nullable=False),
             sa.Column("response", sa.Text, nullable=False),
         )
+        self._layout = sa.Table(
+            f"{table}_layout",
+            meta,
+            sa.Column("name", sa.String(64), primary_key=True),
+            sa.Column("value", sa.String(64), nullable=False),
+        )
         self._create_table(sa)
         self._select = sa.select(self._table.c.response).where(
             self._table.c.key == sa.bindparam("key")
@@ -172,10 +193,33 @@ class SQLCacheStore:
                 elif self._dialect == "postgresql":
                     conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _DDL_LOCK})
                 self._table.create(conn, checkfirst=True)
+                self._layout.create(conn, checkfirst=True)
+                self._check_layout(sa, conn)
         except sa.exc.SQLAlchemyError as exc:
             raise StoreError(
                 f"Cannot create the cache table {self._table.name!r} in {self.url!r}: {exc}"
             ) from exc
+
+    def _check_layout(self, sa: Any, conn: Any) -> None:
+        """Stamp a new table with :data:`CACHE_KEY_LAYOUT`; refuse one keyed otherwise."""
+        found = conn.execute(
+            sa.select(self._layout.c.value).where(self._layout.c.name == "key_layout")
+        ).scalar_one_or_none()
+        if found == CACHE_KEY_LAYOUT:
+            return
+        rows = int(conn.execute(sa.select(sa.func.count()).select_from(self._table)).scalar_one())
+        if found is None and rows == 0:
+            conn.execute(self._layout.insert(), {"name": "key_layout", "value": CACHE_KEY_LAYOUT})
+            return
+        raise StoreError(
+            f"The LLM cache table {self._table.name!r} in "
+            f"{sa.engine.make_url(self.url).render_as_string(hide_password=True)!r} holds {rows} "
+            f"response(s) keyed under cache layout {found or '1'}; this version keys by layout "
+            f"{CACHE_KEY_LAYOUT} (the endpoint is part of the key), so none of them can match a "
+            f"request. Clear them (`DELETE FROM {self._table.name}; DROP TABLE "
+            f"{self._layout.name};` if it exists, or delete the database file) and record again, "
+            "or give the cache another database."
+        )
 
     def _make_insert(self, sa: Any) -> sa.Insert | None:
         if self._dialect == "sqlite":

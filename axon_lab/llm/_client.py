@@ -113,6 +113,15 @@ class BaseLLMClient(abc.ABC):
         """The model requests are sent to."""
         return self._model
 
+    @property
+    def endpoint(self) -> str:
+        """Where requests go, as the cache keys them ("" for an in-process client).
+
+        A server client returns its API root (credentials removed), a wrapper its inner client's
+        endpoint, so a cache never answers one server's request with another's response.
+        """
+        return ""
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(model={self._model!r})"
 

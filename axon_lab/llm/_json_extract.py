@@ -6,6 +6,7 @@ import json
 import re
 from typing import Any
 
+from axon_lab._json import MAX_JSON_DEPTH, check_json_depth
 from axon_lab.errors import LLMOutputError
 
 __all__ = ["extract_json_object"]
@@ -21,9 +22,14 @@ def _no_constants(name: str) -> Any:
 _DECODER = json.JSONDecoder(parse_constant=_no_constants)
 
 
-def _try(text: str, start: int = 0) -> dict[str, Any] | None:
+def _try(text: str, start: int = 0, too_deep: list[int] | None = None) -> dict[str, Any] | None:
     try:
+        check_json_depth(text, start, error=LLMOutputError)
         value, _ = _DECODER.raw_decode(text, start)
+    except LLMOutputError:
+        if too_deep is not None:
+            too_deep.append(start)
+        return None
     except ValueError:
         return None
     return value if isinstance(value, dict) else None
@@ -33,10 +39,13 @@ def extract_json_object(text: str) -> dict[str, Any]:
     r"""Return the first JSON object in ``text``.
 
     Tries, in order: the whole text, each fenced code block, then each ``{`` from the left (so
-    prose before or after the object is ignored). ``NaN`` and ``Infinity`` are rejected.
+    prose before or after the object is ignored). ``NaN`` and ``Infinity`` are rejected, and so is
+    JSON nested deeper than :data:`MAX_JSON_DEPTH` levels (the standard decoder would raise
+    ``RecursionError`` on a hostile ``"[" * 100_000``).
 
     Raises:
-        LLMOutputError: If no JSON object can be found; the message quotes the start of the text.
+        LLMOutputError: If no JSON object can be found (or the only ones nest too deep); the
+            message quotes the start of the text.
 
     Examples:
         >>> extract_json_object('Sure! ```json\n{"a": 1}\n``` Hope it helps.')
@@ -49,19 +58,21 @@ def extract_json_object(text: str) -> dict[str, Any]:
         axon_lab.errors.LLMOutputError: No JSON object found in the answer: 'no json here'.
     """
     stripped = text.strip()
-    found = _try(stripped)
+    too_deep: list[int] = []
+    found = _try(stripped, 0, too_deep)
     if found is not None:
         return found
     for block in _FENCE.findall(stripped):
-        found = _try(block.strip())
+        found = _try(block.strip(), 0, too_deep)
         if found is not None:
             return found
     start = stripped.find("{")
     tries = 0
     while start != -1 and tries < _MAX_STARTS:
-        found = _try(stripped, start)
+        found = _try(stripped, start, too_deep)
         if found is not None:
             return found
         start = stripped.find("{", start + 1)
         tries += 1
-    raise LLMOutputError(f"No JSON object found in the answer: {stripped[:200]!r}.")
+    why = f" (JSON there nests deeper than {MAX_JSON_DEPTH} levels)" if too_deep else ""
+    raise LLMOutputError(f"No JSON object found in the answer{why}: {stripped[:200]!r}.")

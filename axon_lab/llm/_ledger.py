@@ -270,6 +270,11 @@ class MeteredClient(BaseLLMClient):
         self.inner = inner
         self.ledger = ledger
 
+    @property
+    def endpoint(self) -> str:
+        """The wrapped client's endpoint."""
+        return str(getattr(self.inner, "endpoint", ""))
+
     def _send(self, request: LLMRequest) -> LLMResponse:
         held = self.ledger.reserve(self.model, request)
         try:

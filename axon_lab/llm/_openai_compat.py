@@ -20,6 +20,14 @@ body=..., cast_to=<httpx Response>)``): the SDK supplies auth, base URL, timeout
 and the body is decoded here so every kind of bad answer gets its own error. The SDK's own retries
 are off (``max_retries=0``): :class:`~axon_lab.llm.RetryPolicy` decides, so
 retries are testable and each response records its attempts and why they failed.
+
+``timeout_s`` is a deadline for the whole attempt (connect, send, every byte of the answer), not
+for each read: a server that trickles a byte at a time is cut at ``timeout_s`` all the same. To
+get that, every attempt runs as a coroutine under ``asyncio.timeout``; blocking calls run on the
+client's own event-loop thread (:class:`~axon_lab.llm._loop_thread.LoopThread`).
+
+Credentials in ``base_url`` (``http://user:secret@host/v1``) are used but never shown: the
+``base_url`` attribute, ``repr`` and every error message carry ``***`` in their place.
 """
 
 from __future__ import annotations
@@ -34,8 +42,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from axon_lab._imports import require
+from axon_lab._redact import redact_secrets
 from axon_lab.errors import ConfigError, LLMError, LLMTimeoutError
 from axon_lab.llm._client import BaseLLMClient
+from axon_lab.llm._loop_thread import LoopThread
 from axon_lab.llm._request import LLMRequest
 from axon_lab.llm._response import LLMResponse
 from axon_lab.llm._retry import RetryPolicy, is_retryable_status
@@ -79,10 +89,14 @@ class OpenAICompatClient(BaseLLMClient):
         base_url: API root such as ``http://127.0.0.1:8080/v1`` (default ``$AXON_LLM_BASE_URL``,
             else OpenAI).
         api_key: API key (default ``$AXON_LLM_API_KEY``, then ``$OPENAI_API_KEY``).
-        timeout_s: Per-attempt timeout in seconds; a hung server is cut here.
+        timeout_s: Deadline of each attempt in seconds, from connecting to the last byte of the
+            answer; a hung or trickling server is cut here.
         retry: The retry policy (default: 4 attempts, exponential backoff from 0.5 s).
         max_concurrency: Calls in flight at once for this client (threads and batches).
         structured_mode: Force a :class:`StructuredMode`; None detects it on first use.
+        endpoint: What the cache keys responses by (default: ``base_url`` without credentials).
+            Name the model's identity instead when the URL changes between runs of the same
+            model (a local server on a free port).
 
     Raises:
         ConfigError: If no model is given, or no key is given for the default OpenAI endpoint.
@@ -105,6 +119,7 @@ class OpenAICompatClient(BaseLLMClient):
         retry: RetryPolicy | None = None,
         max_concurrency: int = 8,
         structured_mode: StructuredMode | str | None = None,
+        endpoint: str | None = None,
     ) -> None:
         model = model or os.environ.get(ENV_MODEL)
         if not model:
@@ -130,7 +145,13 @@ class OpenAICompatClient(BaseLLMClient):
         self._sdk = self._openai.OpenAI(
             api_key=api_key, base_url=base_url, timeout=self.timeout_s, max_retries=0
         )
-        self.base_url = str(self._sdk.base_url)
+        self._base_url = str(self._sdk.base_url)  # with any credentials: only the SDK sees it
+        self.base_url = redact_secrets(self._base_url)
+        self._endpoint = self.base_url if endpoint is None else str(endpoint)
+        self._runner = LoopThread()
+        # (pid, the async SDK client of the runner's loop): made on that loop, remade in a
+        # forked child, whose runner starts a loop of its own
+        self._loop_sdk: tuple[int, Any] | None = None
         # The SDK's documented way to get the raw HTTP response is ``post(..., cast_to=<its
         # httpx Response class>)``; openai 1.x/2.x use ``httpx``, 3.x ``httpx2``.
         base = sys.modules[type(self._sdk).__mro__[1].__module__]
@@ -146,14 +167,29 @@ class OpenAICompatClient(BaseLLMClient):
     # ------------------------------------------------------------------ lifecycle
 
     def close(self) -> None:
-        """Close the HTTP connection pool."""
+        """Close the HTTP connection pools and stop the client's event-loop thread."""
         self._sdk.close()
+
+        async def close_loop_sdk() -> None:
+            held, self._loop_sdk = self._loop_sdk, None
+            if held is not None and held[0] == os.getpid():
+                await held[1].close()
+
+        self._runner.close(close_loop_sdk)
+
+    def __repr__(self) -> str:
+        return f"OpenAICompatClient(model={self.model!r}, base_url={self.base_url!r})"
 
     def __enter__(self) -> OpenAICompatClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def endpoint(self) -> str:
+        """The cache's name for this server: ``base_url`` without credentials, unless set."""
+        return self._endpoint
 
     @property
     def structured_mode(self) -> StructuredMode | None:
@@ -191,9 +227,14 @@ class OpenAICompatClient(BaseLLMClient):
     # ------------------------------------------------------------------ error mapping
 
     def _classify(self, exc: Exception) -> _Failure:
+        failure = self._classify_raw(exc)
+        failure.error = type(failure.error)(redact_secrets(str(failure.error)))
+        return failure
+
+    def _classify_raw(self, exc: Exception) -> _Failure:
         oa = self._openai
         where = f"{self.model!r} at {self.base_url}"
-        if isinstance(exc, oa.APITimeoutError):
+        if isinstance(exc, oa.APITimeoutError | TimeoutError):
             return _Failure(
                 LLMTimeoutError(
                     f"{where} did not answer within {self.timeout_s:g} s; raise timeout_s or "
@@ -218,11 +259,13 @@ class OpenAICompatClient(BaseLLMClient):
         return _Failure(LLMError(f"{where} failed: {exc!r}"), retryable=False)
 
     def _give_up(self, failure: _Failure, attempts: int, errors: list[str]) -> LLMError:
+        error = failure.error
         if attempts > 1:
             history = "; ".join(errors)
             msg = f"{failure.error} Gave up after {attempts} attempts; earlier: {history}"
-            return type(failure.error)(msg)
-        return failure.error
+            error = type(failure.error)(msg)
+        error.attempts, error.retry_errors = attempts, tuple(errors)
+        return error
 
     # ------------------------------------------------------------------ the call
 
@@ -243,25 +286,13 @@ class OpenAICompatClient(BaseLLMClient):
         )
 
     def _send(self, request: LLMRequest) -> LLMResponse:
-        mode = self._current_mode()
-        attempts, errors = 0, list[str]()
-        start = time.perf_counter()
-        while True:
-            attempts += 1
-            try:
-                raw = self._sdk.post(
-                    "/chat/completions", body=self._body(request, mode), cast_to=self._raw_type
-                )
-            except self._openai.OpenAIError as exc:
-                failure = self._classify(exc)
-                wait = self._next_step(failure, request, mode, attempts, errors)
-                if isinstance(wait, StructuredMode):
-                    mode, attempts = wait, attempts - 1
-                    continue
-                time.sleep(wait)
-                continue
-            response = self._finish(raw, mode, request, attempts, errors)
-            return response.replace(latency_s=time.perf_counter() - start)
+        # blocking calls run on the client's loop thread, where asyncio can hold the deadline
+        return self._runner.run(self._asend_on_loop(request))
+
+    async def _asend_on_loop(self, request: LLMRequest) -> LLMResponse:
+        if self._loop_sdk is None or self._loop_sdk[0] != os.getpid():
+            self._loop_sdk = (os.getpid(), self._make_async_sdk())
+        return await self._asend_with(self._loop_sdk[1], request)
 
     async def _asend(self, request: LLMRequest) -> LLMResponse:
         sdk = _batch_sdk.get()
@@ -277,10 +308,11 @@ class OpenAICompatClient(BaseLLMClient):
         while True:
             attempts += 1
             try:
-                raw = await sdk.post(
-                    "/chat/completions", body=self._body(request, mode), cast_to=self._raw_type
-                )
-            except self._openai.OpenAIError as exc:
+                async with asyncio.timeout(self.timeout_s):  # the whole attempt, not each read
+                    raw = await sdk.post(
+                        "/chat/completions", body=self._body(request, mode), cast_to=self._raw_type
+                    )
+            except (self._openai.OpenAIError, TimeoutError) as exc:
                 failure = self._classify(exc)
                 wait = self._next_step(failure, request, mode, attempts, errors)
                 if isinstance(wait, StructuredMode):
@@ -323,7 +355,7 @@ class OpenAICompatClient(BaseLLMClient):
             )
         return self._openai.AsyncOpenAI(
             api_key=self._api_key,
-            base_url=self.base_url,
+            base_url=self._base_url,
             timeout=self.timeout_s,
             max_retries=0,
             **kwargs,

@@ -3,7 +3,8 @@
 A request is what a caller hands to :meth:`LLMClient.complete`: chat messages in the OpenAI
 format, optional OpenAI tool schemas, an optional ``response_format`` and sampling parameters. Its
 key is the SHA-256 of the canonical JSON (sorted keys, no whitespace, no NaN) of ``(model,
-messages, tools, response_format, params)``; it is what the cache stores responses under.
+messages, tools, response_format, params)``, plus the ``endpoint`` when one is given: the cache
+stores responses under the key with the endpoint, so two servers never share answers.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ def request_key(
     tools: Sequence[Mapping[str, Any]] | None = None,
     response_format: Mapping[str, Any] | None = None,
     params: Mapping[str, Any] | None = None,
+    *,
+    endpoint: str | None = None,
 ) -> str:
     """The stable cache key of a request: sha256 of its canonical JSON.
 
@@ -64,6 +67,8 @@ def request_key(
         tools: OpenAI tool schemas, if any.
         response_format: The requested response format, if any.
         params: Sampling parameters (temperature, max_tokens, ...).
+        endpoint: Where the request goes (a server's API root); part of the key unless None or
+            "" (an in-process client, whose keys are as they were before endpoints counted).
 
     Returns:
         A 64-character hex digest; equal requests give equal keys in every process.
@@ -75,7 +80,8 @@ def request_key(
         >>> len(k)
         64
     """
-    payload = {
+    payload: dict[str, Any] = {"endpoint": endpoint} if endpoint else {}
+    payload |= {
         "model": model,
         "messages": list(messages),
         "tools": list(tools) if tools is not None else None,
@@ -219,17 +225,25 @@ class LLMRequest:
             ),
         )
 
-    def key(self, model: str) -> str:
-        """The cache key of this request sent to ``model`` (see :func:`request_key`)."""
+    def key(self, model: str, *, endpoint: str | None = None) -> str:
+        """The cache key of this request for ``model`` at ``endpoint`` (see :func:`request_key`)."""
         if self._texts is None:
-            return request_key(model, self.messages, self.tools, self.response_format, self.params)
+            return request_key(
+                model,
+                self.messages,
+                self.tools,
+                self.response_format,
+                self.params,
+                endpoint=endpoint,
+            )
         messages, tools, fmt, params = self._texts
         # exactly canonical_json(payload) of request_key: its keys in sorted order, each value
         # the canonical JSON already computed (json.dumps composes: a dict's text is its keys'
         # texts and its values' texts, joined)
         tools_text = "null" if tools is None else "[" + ",".join(tools) + "]"
+        head = '{"endpoint":' + canonical_json(endpoint) + "," if endpoint else "{"
         text = (
-            '{"messages":[' + ",".join(messages) + '],"model":' + canonical_json(model)
+            head + '"messages":[' + ",".join(messages) + '],"model":' + canonical_json(model)
             + ',"params":' + params + ',"response_format":' + fmt + ',"tools":' + tools_text + "}"
         )  # fmt: skip
         return hashlib.sha256(text.encode()).hexdigest()

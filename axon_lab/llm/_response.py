@@ -6,6 +6,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Self
 
+from axon_lab._text import MAX_ERROR_CHARS, MAX_RAW_CHARS, clip
 from axon_lab.records import LLMCall, ToolCall
 
 __all__ = ["LLMResponse", "Usage"]
@@ -131,6 +132,9 @@ class LLMResponse:
     def to_llm_call(self, *, cost: float | None = None, error: str | None = None) -> LLMCall:
         """The :class:`~axon_lab.records.LLMCall` record of this response.
 
+        The raw text is clipped to :data:`~axon_lab._text.MAX_RAW_CHARS` (the cut is marked) and
+        the error to ``MAX_ERROR_CHARS``: a hostile 1 MB answer must not grow every step record.
+
         Args:
             cost: Override the response's own ``cost``.
             error: Why the response could not be used, if it could not.
@@ -143,9 +147,11 @@ class LLMResponse:
             latency_s=max(self.latency_s, 0.0),
             cost=self.cost if cost is None else cost,
             cache_hit=self.cache_hit,
-            raw_response=self.raw or self.text,
+            raw_response=clip(self.raw or self.text, MAX_RAW_CHARS),
             finish_reason=self.finish_reason,
-            error=error,
+            error=None if error is None else clip(error, MAX_ERROR_CHARS),
+            attempts=max(self.attempts, 1),
+            retry_errors=tuple(clip(e, MAX_ERROR_CHARS) for e in self.retry_errors),
         )
 
 

@@ -7,10 +7,15 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from axon_lab._json import loads_bounded
+from axon_lab._text import MAX_ECHO_CHARS
 from axon_lab.errors import LLMToolCallError
 from axon_lab.records import ToolCall
 
-__all__ = ["check_tool_call"]
+__all__ = ["MAX_TOOL_ARGUMENT_CHARS", "check_tool_call"]
+
+MAX_TOOL_ARGUMENT_CHARS = MAX_ECHO_CHARS
+"""Longest argument string a tool call may have (real calls are a few dozen characters)."""
 
 
 def _by_name(tools: Sequence[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
@@ -24,7 +29,8 @@ def _by_name(tools: Sequence[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]
 def check_tool_call(call: ToolCall, tools: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Validate ``call`` against OpenAI tool schemas and return its parsed arguments.
 
-    Checks that the tool exists, that the arguments are a JSON object, and that the schema's
+    Checks that the tool exists, that the arguments are a JSON object of at most
+    :data:`MAX_TOOL_ARGUMENT_CHARS` characters nested at most 64 deep, and that the schema's
     required parameters are present (deeper validation is the tool's own job).
 
     Args:
@@ -54,8 +60,17 @@ def check_tool_call(call: ToolCall, tools: Sequence[Mapping[str, Any]]) -> dict[
         close = difflib.get_close_matches(call.name, list(known), n=1)
         hint = f" Did you mean {close[0]!r}?" if close else f" Available: {sorted(known)}."
         raise LLMToolCallError(f"Unknown tool {call.name!r}.{hint}")
+    if len(call.arguments) > MAX_TOOL_ARGUMENT_CHARS:
+        raise LLMToolCallError(
+            f"Tool {call.name!r} got {len(call.arguments):,} characters of arguments; the cap is "
+            f"{MAX_TOOL_ARGUMENT_CHARS:,}. Send only the parameters the tool takes."
+        )
     try:
-        args = json.loads(call.arguments or "{}")
+        args = loads_bounded(
+            call.arguments or "{}",
+            what=f"The arguments of tool {call.name!r}",
+            error=LLMToolCallError,
+        )
     except json.JSONDecodeError as exc:
         raise LLMToolCallError(
             f"Tool {call.name!r} got arguments that are not valid JSON ({exc.msg} at char "

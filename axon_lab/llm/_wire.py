@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from axon_lab._json import loads_bounded
 from axon_lab.errors import LLMResponseError, RecordError
 from axon_lab.llm._response import LLMResponse, Usage
 from axon_lab.records import ToolCall
@@ -44,7 +45,7 @@ def _load(text: str, content_type: str) -> dict[str, Any]:
             "'http://127.0.0.1:8080/v1'."
         )
     try:
-        data = json.loads(text)
+        data = loads_bounded(text, what="The server's response", error=LLMResponseError)
     except json.JSONDecodeError as exc:
         raise LLMResponseError(
             f"The server's response is not valid JSON ({exc.msg} at char {exc.pos} of "

@@ -104,6 +104,8 @@ class LocalLLMServer:
         from axon_lab.llm._openai_compat import OpenAICompatClient
 
         kwargs.setdefault("timeout_s", 120.0)
+        # the port is free-picked per start: the cache knows the server by its model instead
+        kwargs.setdefault("endpoint", f"local-llm:{self.model}")
         return OpenAICompatClient(self.model, base_url=self.base_url, api_key="local", **kwargs)
 
 

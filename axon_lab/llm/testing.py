@@ -4,8 +4,8 @@
 ``GET /v1/models``) to exercise retries, timeouts, concurrency and parsing. Each request is
 recorded; each reply is taken from a queue of scripted :class:`FakeReply` values, else from a
 handler function, else an echo of the last user message. Replies can add latency, fail with
-429/500, hang, or send a broken body (truncated JSON, an empty ``choices`` list, an HTML page,
-invalid UTF-8).
+429/500, hang, trickle the body a byte at a time, or send a broken body (truncated JSON, an
+empty ``choices`` list, an HTML page, invalid UTF-8).
 
 Examples:
     >>> import json, urllib.request
@@ -48,7 +48,11 @@ class RecordedRequest:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FakeReply:
-    """One scripted reply: status, body, headers, and how long to wait before sending it."""
+    """One scripted reply: status, body, headers, and how long to wait before sending it.
+
+    ``trickle_s`` > 0 sends the body one byte at a time, that many seconds apart (each read of a
+    client then succeeds quickly, but the whole answer takes ``len(body) * trickle_s``).
+    """
 
     status: int = 200
     body: bytes = b""
@@ -56,6 +60,7 @@ class FakeReply:
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
     hang: bool = False
+    trickle_s: float = 0.0
 
     @classmethod
     def chat(
@@ -130,6 +135,11 @@ class FakeReply:
         """A 200 whose body is not valid UTF-8 (raw Latin-1 bytes inside the content string)."""
         good = cls.chat("caf-PLACEHOLDER").body
         return cls(body=good.replace(b"-PLACEHOLDER", b"\xe9 \xff\xfe"))
+
+    @classmethod
+    def trickle(cls, interval_s: float = 0.5, *, text: str = "slow") -> FakeReply:
+        """A well-formed completion sent one byte every ``interval_s`` seconds."""
+        return cls(body=cls.chat(text).body, trickle_s=interval_s)
 
     @classmethod
     def hung(cls) -> FakeReply:
@@ -256,7 +266,16 @@ class FakeChatServer:
                 for key, value in reply.headers.items():
                     self.send_header(key, value)
                 self.end_headers()
-                self.wfile.write(reply.body)
+                if not reply.trickle_s:
+                    self.wfile.write(reply.body)
+                    return
+                self.wfile.flush()
+                for i in range(len(reply.body)):
+                    if server._stopping.wait(reply.trickle_s):
+                        self.close_connection = True
+                        return  # the server is stopping: leave the rest unsent
+                    self.wfile.write(reply.body[i : i + 1])
+                    self.wfile.flush()
 
             def do_GET(self) -> None:
                 """Serve ``/v1/models``."""

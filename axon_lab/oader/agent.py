@@ -234,8 +234,11 @@ def make_agent(
         ('rules:sma10/30-rsi14-atr14', None, 'sha256:')
         >>> loop.close()
     """
-    from axon_lab.explain import DEFAULT_URL, ExplainStore
+    from axon_lab.explain import DEFAULT_URL, ExplainStore, check_run_id
 
+    if run_id is not None:
+        check_run_id(run_id)  # it becomes a folder name (reports); refuse it before any work
+    start_at = _start_time(start)
     view, source = _view(data)
     if len(view.symbols) != 1:
         raise ConfigError(
@@ -245,7 +248,7 @@ def make_agent(
     symbol = view.symbols[0]
     instruments = _instruments(view, symbol, instruments, fee_rate)
     if backend is None:
-        begin = view.start if start is None else pd.Timestamp(start)
+        begin = view.start if start_at is None else start_at
         clock = SimulatedClock(begin.to_pydatetime())
         # The backtest backend: the vectorized engine's fill kernel stepped between decisions.
         from axon_lab.backends.sim import SimTradingBackend
@@ -316,7 +319,7 @@ def make_agent(
             "timeframe": view.timeframe.label,
             "bars": len(view.as_of(view.end, symbol)),
             "every": every,
-            "start": None if start is None else pd.Timestamp(start).isoformat(),
+            "start": None if start_at is None else start_at.isoformat(),
             "analyst": model,
             "decision_mode": decision_mode,
             "decide": "DecisionEngine" if decide is None else _stage_name(decide),
@@ -370,7 +373,7 @@ def make_agent(
             run_id=run_id,
             view=view,
             every=every,
-            start=None if start is None else pd.Timestamp(start).to_pydatetime(),
+            start=None if start_at is None else start_at.to_pydatetime(),
             on_error=on_error,
             progress=progress,
             callbacks=callbacks,
@@ -404,6 +407,27 @@ def _instruments(
 
     frame = view.as_of(view.end, symbol)
     return {symbol: default_instrument(symbol, frame, fee_rate=fee_rate)}
+
+
+def _start_time(start: datetime | str | None) -> pd.Timestamp | None:
+    """``start`` as a UTC timestamp (naive means UTC), or a ConfigError naming the fix."""
+    if start is None:
+        return None
+    if not isinstance(start, datetime | str | date):
+        raise ConfigError(
+            f"start must be a datetime or an ISO date string such as '2024-01-01', got "
+            f"{type(start).__name__} {start!r}"
+        )
+    try:
+        stamp = pd.Timestamp(start)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise ConfigError(
+            f"start={start!r} is not a date axon_lab can read ({exc}); pass a datetime or an ISO "
+            "string such as '2024-01-01' or '2024-01-01T09:30:00+00:00'"
+        ) from None
+    if pd.isna(stamp):
+        raise ConfigError(f"start={start!r} is not a date; pass e.g. '2024-01-01'")
+    return stamp if stamp.tzinfo is not None else stamp.tz_localize("UTC")
 
 
 def _stage_name(stage: object) -> str:

@@ -36,6 +36,8 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 import pandas as pd
 
+from axon_lab._redact import redact_secrets
+from axon_lab._text import MAX_ERROR_CHARS, clip
 from axon_lab.backends.protocol import TradingBackend
 from axon_lab.clock import Clock, SimulatedClock
 from axon_lab.errors import BudgetExceededError, CacheMissError, ConfigError, StoreError
@@ -285,7 +287,7 @@ class OADERLoop:
             gate_states={} if self.risk is None else self.risk.gate_states(),
             gate_transitions=() if self.risk is None else self.risk.drain_transitions(),
             failed_stage=failed,
-            error=None if error is None else f"{type(error).__name__}: {error}",
+            error=None if error is None else _error_text(error),
         )
         if verify is not None:
             self._verify(record, verify)
@@ -461,3 +463,8 @@ class OADERLoop:
     def __repr__(self) -> str:
         where = f", remaining={self.remaining}" if self._times is not None else ", live"
         return f"OADERLoop(run_id={self.run_id!r}, step={self.step_index}{where})"
+
+
+def _error_text(error: BaseException) -> str:
+    """A stage's error as recorded: credentials in URLs redacted, length capped."""
+    return clip(redact_secrets(f"{type(error).__name__}: {error}"), MAX_ERROR_CHARS)

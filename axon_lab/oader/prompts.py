@@ -3,6 +3,10 @@
 Numbers only come from the observation (which came from ``MarketView.as_of``); the rendering is
 deterministic so identical observations give identical prompts, hence identical cache keys.
 
+A symbol is data too: one that breaks :func:`~axon_lab.data.check_symbol`'s rule (loaded data
+never does; a hand-built observation might) is shown as a quoted, guarded string (the
+:class:`~axon_lab.llm.InputGuard` filters instructions in it) instead of as a heading.
+
 Examples:
     >>> from datetime import datetime, timezone
     >>> from axon_lab.records import Bar, Observation, PortfolioSnapshot
@@ -27,9 +31,23 @@ Examples:
 from __future__ import annotations
 
 from axon_lab._memo import IdentityMemo
+from axon_lab.data import check_symbol
+from axon_lab.errors import DataError
+from axon_lab.llm import InputGuard
 from axon_lab.records import Bar, Observation
 
 __all__ = ["render_observation"]
+
+
+_SYMBOL_GUARD = InputGuard(max_chars=64)
+
+
+def _symbol(symbol: str) -> str:
+    """The symbol as prompt text: as is when it follows the symbol rule, else guarded and quoted."""
+    try:
+        return check_symbol(symbol)
+    except DataError:
+        return repr(_SYMBOL_GUARD.check(symbol).text)
 
 
 def _num(x: float | None) -> str:
@@ -55,7 +73,7 @@ def render_observation(observation: Observation, *, max_bars: int = 12) -> str:
         "complete bars only)"
     ]
     for symbol in observation.symbols:
-        lines.append(f"== {symbol} ==")
+        lines.append(f"== {_symbol(symbol)} ==")
         lines.append("timestamp,open,high,low,close,volume")
         lines += _bar_line.many(observation.bars.get(symbol, ())[-max_bars:])
         feats = observation.features.get(symbol, {})
@@ -65,7 +83,8 @@ def render_observation(observation: Observation, *, max_bars: int = 12) -> str:
     p = observation.portfolio
     held = (
         "; ".join(
-            f"{s} qty={_num(pos.quantity)} avg={_num(pos.avg_price)} mark={_num(pos.mark_price)}"
+            f"{_symbol(s)} qty={_num(pos.quantity)} avg={_num(pos.avg_price)} "
+            f"mark={_num(pos.mark_price)}"
             for s, pos in p.positions.items()
         )
         or "none"

@@ -18,14 +18,21 @@ its final answer (validated the same way). Every :class:`~axon_lab.records.LLMCa
 
 Only read-only tools (market data, portfolio) are offered by default: orders are the Execute
 stage's job, after the Decide stage and through the risk chain.
+
+Bounds: ``deadline_s`` caps a step's time (checked before each call; each call is bounded by its
+client's own per-attempt deadline), a failed call is recorded like any other (with its attempts),
+and the model's text echoed into later turns is clipped (a marked cut) so a huge answer cannot
+make every following request huge.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from axon_lab._text import MAX_ECHO_CHARS, MAX_ERROR_CHARS, clip
 from axon_lab.errors import (
     BudgetExceededError,
     CacheMissError,
@@ -42,6 +49,7 @@ from axon_lab.llm import (
     abstain,
     check_tool_call,
     complete_analysis,
+    failed_llm_call,
     parse_analysis,
 )
 from axon_lab.records import (
@@ -67,7 +75,8 @@ def _repair(problems: str, contract: AnalysisContract) -> dict[str, Any]:
     return {
         "role": "user",
         "content": (
-            f"Your answer was rejected: {problems} Reply with only the JSON object (keys thought, "
+            f"Your answer was rejected: {clip(problems, MAX_ERROR_CHARS)} Reply with only the JSON "
+            "object (keys thought, "
             "market_assessment, risk_assessment, confidence, action, reason). If confidence is "
             f"below {contract.min_confidence:g}, action must be 'hold'."
         ),
@@ -96,6 +105,8 @@ class ReActAnalyzer:
         guard: The input guard for tool results.
         render: Observation -> user message text.
         structured: Ask for the contract's JSON schema on forced final answers.
+        deadline_s: Most seconds a step may spend (checked before each LLM call); past it the
+            step abstains, keeping the calls made. None: no step deadline.
         **params: Passed to every ``client.complete`` call (``temperature``, ``max_tokens``...).
 
     Examples:
@@ -135,10 +146,21 @@ class ReActAnalyzer:
         guard: InputGuard | None = None,
         render: Callable[[Observation], str] = render_observation,
         structured: bool = True,
+        deadline_s: float | None = None,
         **params: Any,
     ) -> None:
         if isinstance(max_iterations, bool) or not isinstance(max_iterations, int):
             raise ConfigError(f"max_iterations must be an int >= 0, got {max_iterations!r}")
+        if deadline_s is not None and (
+            isinstance(deadline_s, bool)
+            or not isinstance(deadline_s, int | float)
+            or not deadline_s > 0
+        ):
+            raise ConfigError(
+                f"deadline_s must be a number of seconds > 0 (or None for no deadline), got "
+                f"{deadline_s!r}"
+            )
+        self.deadline_s = None if deadline_s is None else float(deadline_s)
         names = (
             [n for n in DEFAULT_READ_TOOLS if n in tools]
             if tool_names is None
@@ -185,6 +207,8 @@ class ReActAnalyzer:
         try:
             check_tool_call(call, self.specs)
         except LLMError as exc:
+            if len(call.arguments) > MAX_ECHO_CHARS:  # refused anyway; keep the record small
+                call = call.replace(arguments=clip(call.arguments, MAX_ECHO_CHARS))
             result = json.dumps(
                 {"ok": False, "error": {"type": "invalid_tool_call", "message": str(exc)}}
             )
@@ -208,12 +232,27 @@ class ReActAnalyzer:
         calls: list[LLMCall] = []
         steps: list[ReasoningStep] = []
         turns = self.max_iterations if self.specs else 0
+        started = time.monotonic()
         for turn in range(turns):
+            late = self._late(started, calls, steps)
+            if late is not None:
+                return late
+            began = time.monotonic()
             try:
                 response = self.client.complete(convo, tools=self.specs, **self.params)
             except (BudgetExceededError, CacheMissError):
                 raise
             except LLMError as exc:
+                calls.append(
+                    failed_llm_call(
+                        self.client,
+                        convo,
+                        exc,
+                        latency_s=time.monotonic() - began,
+                        tools=self.specs,
+                        **self.params,
+                    )
+                )
                 return abstain(
                     f"the LLM call failed: {exc}",
                     analyst=self.name,
@@ -227,18 +266,42 @@ class ReActAnalyzer:
                 except LLMOutputError as exc:
                     calls[-1] = response.to_llm_call(error=str(exc))
                     convo += [
-                        {"role": "assistant", "content": response.text},
+                        {"role": "assistant", "content": clip(response.text, MAX_ECHO_CHARS)},
                         _repair(str(exc), self.contract),
                     ]
+                    late = self._late(started, calls, steps)
+                    if late is not None:
+                        return late
                     return self._finish(convo, calls, steps, max_repairs=0, repaired=True)
             ids = [c.call_id or f"call-{turn}-{j}" for j, c in enumerate(response.tool_calls)]
-            convo.append(_assistant_turn(response.text, response.tool_calls, ids))
-            thought = response.text.strip() or f"Call {len(response.tool_calls)} tool(s)."
+            text = clip(response.text, MAX_ECHO_CHARS)
+            convo.append(_assistant_turn(text, response.tool_calls, ids))
+            thought = text.strip() or f"Call {len(response.tool_calls)} tool(s)."
             for call, call_id in zip(response.tool_calls, ids, strict=True):
                 await self._tool_turn(call, call_id, convo, thought, steps)
         if turns:
             convo.append(dict(_FINAL))
+        late = self._late(started, calls, steps)
+        if late is not None:
+            return late
         return self._finish(convo, calls, steps, max_repairs=1)
+
+    def _late(
+        self, started: float, calls: list[LLMCall], steps: list[ReasoningStep]
+    ) -> Analysis | None:
+        """An abstention if the step's deadline has passed, else None."""
+        if self.deadline_s is None:
+            return None
+        spent = time.monotonic() - started
+        if spent < self.deadline_s:
+            return None
+        return abstain(
+            f"the step's deadline of {self.deadline_s:g} s passed after {len(calls)} LLM call(s) "
+            f"({spent:.1f} s); raise deadline_s or use a faster model",
+            analyst=self.name,
+            llm_calls=calls,
+            reasoning_steps=steps,
+        )
 
     def _finish(
         self,

@@ -25,7 +25,11 @@ class ReasoningStep(Record):
 
 
 class LLMCall(Record):
-    """One call to an LLM, as recorded for cost, latency and replay."""
+    """One call to an LLM, as recorded for cost, latency and replay.
+
+    ``attempts`` counts HTTP attempts (1 means no retry); ``retry_errors`` says why each failed
+    attempt before the last was retried. A call that failed outright has ``error`` set.
+    """
 
     model: str = Field(min_length=1)
     request_hash: str = Field(min_length=1)
@@ -37,6 +41,8 @@ class LLMCall(Record):
     raw_response: str = ""
     finish_reason: str | None = None
     error: str | None = None
+    attempts: int = Field(default=1, ge=1)
+    retry_errors: tuple[str, ...] = ()
 
 
 class Analysis(Record):

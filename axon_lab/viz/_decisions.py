@@ -12,12 +12,12 @@ Buys sit at the bar's low, sells at its high, everything else at its close.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 import pandas as pd
 
+from axon_lab._text import escape_html
 from axon_lab.errors import ConfigError
 from axon_lab.records import DecisionSource, RiskVerdict, StepRecord
 from axon_lab.viz._common import align_to_bars, check_bar_frame, check_steps, graph_objects
@@ -135,7 +135,7 @@ def _hover(step: StepRecord, action: str, conf: float | None, max_chars: int) ->
         f"reason: {_shorten(_reason(step), max_chars) or 'n/a'}",
     ]
     lines += [_shorten(_rejection_line(v), max_chars) for v in step.rejections]
-    return "<br>".join(html.escape(line) for line in lines)
+    return "<br>".join(escape_html(line) for line in lines)
 
 
 def get_decisions_info(

@@ -8,7 +8,6 @@ so a frontend that connects late, such as Voilà or a reloaded page, gets curren
 
 from __future__ import annotations
 
-import html
 import json
 import math
 from collections.abc import Sequence
@@ -16,6 +15,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from axon_lab._imports import require
+from axon_lab._json import loads_bounded
+from axon_lab._text import escape_html
+from axon_lab.errors import AxonError
 from axon_lab.records import StepRecord
 
 if TYPE_CHECKING:
@@ -40,13 +42,13 @@ def ipywidgets() -> Any:
 
 
 def esc(value: object) -> str:
-    """HTML-escape ``str(value)`` (``None`` becomes an en dash).
+    """HTML-escape ``str(value)``, control characters shown as marks (``None`` becomes a dash).
 
     Examples:
         >>> esc("<b>"), esc(None)
         ('&lt;b&gt;', '-')
     """
-    return "-" if value is None else html.escape(str(value))
+    return "-" if value is None else escape_html(str(value))
 
 
 def fmt_num(value: float | int | str | None, digits: int = 2) -> str:
@@ -90,12 +92,12 @@ def fmt_json(text: str | None, *, limit: int = 2_000) -> str:
     if text is None:
         return "-"
     try:
-        shown = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
-    except (ValueError, TypeError):
+        shown = json.dumps(loads_bounded(text), indent=2, ensure_ascii=False)
+    except (ValueError, TypeError, AxonError):
         shown = text
     if len(shown) > limit:
         shown = f"{shown[:limit]}… ({len(shown) - limit} more characters)"
-    return html.escape(shown)
+    return escape_html(shown)
 
 
 def html_table(header: Sequence[str], rows: Sequence[Sequence[str]], *, css: str = "") -> str:

@@ -123,8 +123,8 @@ def render_step_html(record: StepRecord) -> str:
         f"latency {t.latency_s:.3f} s</div>"
     )
     if a is not None and a.llm_calls:
-        header = ["#", "model", "tokens in", "tokens out", "latency s", "cost", "cache", "finish",
-                  "error"]  # fmt: skip
+        header = ["#", "model", "tokens in", "tokens out", "latency s", "cost", "cache",
+                  "attempts", "finish", "error"]  # fmt: skip
         rows = [
             [
                 str(i),
@@ -134,6 +134,10 @@ def render_step_html(record: StepRecord) -> str:
                 f"{c.latency_s:.3f}",
                 f"{c.cost:.6f}",
                 "hit" if c.cache_hit else "live",
+                # the retried attempts' errors on hover: a retry is part of the call's story
+                f'<span title="{esc(" | ".join(c.retry_errors))}">{c.attempts}</span>'
+                if c.retry_errors
+                else str(c.attempts),
                 esc(c.finish_reason),
                 esc(c.error),
             ]

@@ -142,7 +142,7 @@ def test_replay_miss_names_key_and_step(store: CacheStore) -> None:
     key = LLMRequest.build(user("unseen")).key("scripted")
     with cached.label("step 42"), pytest.raises(CacheMissError, match=f"{key} at step 42"):
         cached.complete(user("unseen"))
-    with pytest.raises(CacheMissError, match=f"key {key} \\(model 'scripted'\\)"):
+    with pytest.raises(CacheMissError, match=f"key {key} \\(model 'scripted', endpoint ''\\)"):
         cached.complete(user("unseen"))
 
 

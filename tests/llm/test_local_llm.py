@@ -84,6 +84,7 @@ def test_real_model_ends_in_analysis_or_recorded_abstention(server: LocalLLMServ
     # The same run replayed from the cache is identical and needs no server.
     replay = CachedClient(
         OpenAICompatClient(LOCAL_MODEL_NAME, base_url="http://127.0.0.1:9/v1"),
+        endpoint=cached.endpoint,  # a stand-in client replays the local server's recording
         mode="replay",
         store=cached.store,
     )
