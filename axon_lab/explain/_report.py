@@ -100,16 +100,16 @@ class RunReport:
         """The report as Markdown."""
         s, b = self.summary, self.baseline
         lines = [f"# OADER run report: {self.run.run_id}", ""]
-        lines += [f"- {k}: {v}" for k, v in self._header().items()]
+        lines += [f"- {k}: {_md(str(v))}" for k, v in self._header().items()]
         lines += ["", "## Summary", "", "| metric | run | buy & hold |", "|---|---|---|"]
         for key, label in _METRICS:
             lines.append(f"| {label} | {_fmt(key, s.get(key))} | {_fmt(key, (b or {}).get(key))} |")
         lines += ["", "## Activity", ""]
         lines += [f"- {label}: {_fmt(key, s.get(key))}" for key, label in _ACTIVITY]
         lines += ["", "## Rejections by rule", ""]
-        lines += [f"- {rule}: {n}" for rule, n in self.rejections.items()] or ["- none"]
+        lines += [f"- {_md(rule)}: {n}" for rule, n in self.rejections.items()] or ["- none"]
         if self.notes:
-            lines += ["", "## Notes", "", *(f"- {n}" for n in self.notes)]
+            lines += ["", "## Notes", "", *(f"- {_md(n)}" for n in self.notes)]
         lines += ["", "## Orders", ""]
         if self.orders:
             lines += ["| " + " | ".join(_COLUMNS) + " |", "|" + "---|" * len(_COLUMNS)]
@@ -253,7 +253,12 @@ def _fmt(key: str, value: Any) -> str:
 
 
 def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """One line of outside text for Markdown: HTML-escaped, table bars escaped, one line.
+
+    A Markdown renderer passes raw HTML through, so an unescaped ``<img onerror=...>`` from a
+    model would run where the report is shown.
+    """
+    return escape_html(text).replace("|", "\\|").replace("\n", " ").replace("\r", " ")
 
 
 def _short(text: str, cap: int = 240) -> str:

@@ -216,3 +216,45 @@ def test_a_model_cutoff_after_the_window_is_flagged() -> None:
     assert any("before the model's training cutoff 2024-06-01" in n for n in report.notes)
     assert report.summary["llm_calls"] == 3
     loop.close()
+
+
+def test_model_and_data_text_cannot_inject_markup_into_the_markdown_report():
+    # before: report.md escaped only '|' and newlines, so a model's <img onerror=...> ran when
+    # the Markdown was rendered
+    from axon_lab.data import make_synthetic
+    from axon_lab.oader import make_agent
+    from axon_lab.records import Action, Decision, DecisionSource, OrderType
+
+    hostile = '<img src=x onerror="alert(1)"> <script>alert(2)</script> \u202e\x00 | end'
+
+    def decide(analysis, observation):
+        close = observation.bars["SYN"][-1].close
+        return Decision(
+            action=Action.BUY,
+            symbol="SYN",
+            quantity=1.0,
+            order_type=OrderType.LIMIT,
+            price=round(close, 2),
+            confidence=0.9,
+            source=DecisionSource.RULES,
+            reason=hostile,
+        )
+
+    loop = make_agent(
+        make_synthetic(200, timeframe="1h", seed=2, symbol="SYN"),
+        store="sqlite://",
+        run_id="hostile",
+        progress=False,
+        decide=decide,
+    )
+    loop.run(60)
+    report = loop.report(figures=False)
+    md = report.to_markdown()
+    assert report.orders
+    assert "<img" not in md
+    assert "<script" not in md
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in md
+    assert "\u202e" not in md and "\x00" not in md
+    page = report.to_html()
+    assert "<img src=x" not in page and "<script>alert(2)" not in page
+    loop.close()
