@@ -122,6 +122,11 @@ class BaseTradingBackend(ABC):
         return self._symbols  # the keys of _marks, which never gain or lose a symbol
 
     @property
+    def fee_rate(self) -> float:
+        """The fee a fill pays, as a fraction of its notional (what a buy must reserve)."""
+        return self._fee_rate
+
+    @property
     def margin(self) -> MarginPolicy:
         """What the account may borrow."""
         return self._margin

@@ -429,6 +429,11 @@ class SimTradingBackend(SimKernel):
     def _fill_quantity(self, order: ManagedOrder, price: float) -> float:
         return 0.0  # the kernel decides every fill; prices are never matched here
 
+    @property
+    def fee_rate(self) -> float:
+        """What a market fill pays beyond its price, fees and slippage, as a fraction of it."""
+        return (1.0 + float(self._params[k.P_FEES])) * (1.0 + float(self._params[k.P_SLIP])) - 1.0
+
     def _debit(self, amount: float) -> None:
         self._cash -= amount  # the kernel's cash is authoritative; the ledger follows it
         super()._debit(amount)

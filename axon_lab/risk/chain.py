@@ -264,9 +264,15 @@ class RiskChain:
             orders_today=self.daily_orders.count,
             confirm_token=token,
             resting=resting,
-            fee_rate=0.0 if instrument is None else instrument.fee_rate,
+            fee_rate=self._fee_rate(instrument),
             instrument=instrument,
         )
+
+    def _fee_rate(self, instrument: Instrument | None) -> float:
+        """What a buy reserves for fees: the higher of the instrument's and the backend's rate."""
+        backend = getattr(self.backend, "fee_rate", 0.0)  # (not every backend states one)
+        known = float(backend) if isinstance(backend, int | float) else 0.0
+        return max(known, 0.0 if instrument is None else instrument.fee_rate)
 
     def check(self, ctx: OrderContext) -> tuple[list[RiskVerdict], SafetyDecision | None]:
         """Run the lines before the backend on ``ctx``; stops at the first rejection.

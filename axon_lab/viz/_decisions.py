@@ -1,13 +1,19 @@
-"""Price candles with the agent's decisions: buy, sell, hold, abstain and rejected orders.
+"""Price candles with the agent's decisions and its bracket exits.
 
 Each step is placed on the latest bar that opened at or before its timestamp (the bar the agent
 was looking at). A step falls in exactly one kind, checked in this order:
 
 1. ``rejected`` -- a risk verdict rejected its order (whatever the decision's action was);
 2. ``abstain`` -- no decision was made (a stage failed) or the decision's source is ``abstain``;
-3. ``buy``, ``sell`` or ``hold`` -- the decision's action.
+3. ``buy``, ``sell`` or ``hold`` -- the decision's action. Holds are drawn only on request
+   (``show_holds=True``): a run holds at most steps, and a marker on every bar hides the price.
 
 Buys sit at the bar's low, sells at its high, everything else at its close.
+
+Exits that no decision placed -- a stop loss or take profit the backend triggered -- are drawn
+where they filled (``stop_loss``, ``take_profit``): a fill that shrinks the position, of an order
+no step placed, whose price is nearer the stop loss or the take profit of the entry decision
+before it.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import pandas as pd
 
 from axon_lab._text import escape_html
 from axon_lab.errors import ConfigError
-from axon_lab.records import DecisionSource, RiskVerdict, StepRecord
+from axon_lab.records import DecisionSource, Fill, RiskVerdict, Side, StepRecord
 from axon_lab.viz._common import align_to_bars, check_bar_frame, check_steps, graph_objects
 
 if TYPE_CHECKING:
@@ -33,7 +39,15 @@ __all__ = [
     "plot_decisions",
 ]
 
-DECISION_KINDS: tuple[str, ...] = ("buy", "sell", "hold", "abstain", "rejected")
+DECISION_KINDS: tuple[str, ...] = (
+    "buy",
+    "sell",
+    "hold",
+    "abstain",
+    "rejected",
+    "stop_loss",
+    "take_profit",
+)
 """The marker groups of :func:`plot_decisions`, in drawing order."""
 
 _STYLE: dict[str, tuple[str, str]] = {  # kind -> (marker symbol, colour)
@@ -42,6 +56,8 @@ _STYLE: dict[str, tuple[str, str]] = {  # kind -> (marker symbol, colour)
     "hold": ("circle", "#878787"),
     "abstain": ("circle-open", "#762a83"),
     "rejected": ("x", "#000000"),
+    "stop_loss": ("square", "#b2182b"),
+    "take_profit": ("star", "#2166ac"),
 }
 
 
@@ -138,8 +154,37 @@ def _hover(step: StepRecord, action: str, conf: float | None, max_chars: int) ->
     return "<br>".join(escape_html(line) for line in lines)
 
 
+def _bracket_exits(ordered: Sequence[StepRecord]) -> list[tuple[StepRecord, Fill, str]]:
+    """(step, fill, kind) of every fill that closed a position through a bracket."""
+    placed = {a.order_id for s in ordered for a in s.acks}
+    out: list[tuple[StepRecord, Fill, str]] = []
+    position: dict[str, float] = {}
+    brackets: dict[str, tuple[float | None, float | None]] = {}
+    for step in ordered:
+        d = step.decision
+        if d is not None and (d.stop_loss is not None or d.take_profit is not None):
+            brackets[d.symbol] = (d.stop_loss, d.take_profit)
+        for fill in step.fills:
+            held = position.get(fill.symbol, 0.0)
+            signed = fill.quantity if fill.side is Side.BUY else -fill.quantity
+            position[fill.symbol] = held + signed
+            if held == 0.0 or (held > 0) == (signed > 0) or fill.order_id in placed:
+                continue
+            stop, target = brackets.get(fill.symbol, (None, None))
+            if stop is None and target is None:
+                continue
+            to_stop = abs(fill.price - stop) if stop is not None else float("inf")
+            to_target = abs(fill.price - target) if target is not None else float("inf")
+            out.append((step, fill, "stop_loss" if to_stop <= to_target else "take_profit"))
+    return out
+
+
 def get_decisions_info(
-    frame: pd.DataFrame, steps: Sequence[StepRecord], *, max_reason_chars: int = 200
+    frame: pd.DataFrame,
+    steps: Sequence[StepRecord],
+    *,
+    max_reason_chars: int = 200,
+    show_holds: bool = False,
 ) -> DecisionsInfo:
     """Compute the candles and the decision markers of :func:`plot_decisions`.
 
@@ -147,6 +192,7 @@ def get_decisions_info(
         frame: A canonical OHLCV frame covering the run (UTC DatetimeIndex of bar open times).
         steps: The run's steps, e.g. ``ExplainStore.steps(run_id)``; any order.
         max_reason_chars: Longer reasons and rejection texts are cut to this length in the hover.
+        show_holds: Also mark the steps that held.
 
     Returns:
         The candles and one marker group per kind (see the module docstring for the rules).
@@ -161,9 +207,11 @@ def get_decisions_info(
         >>> hold = Decision(action="hold", symbol="SYN", confidence=0.4, source="rules")
         >>> step = StepRecord(run_id="r", step=0, timestamp=frame.index[1],
         ...                   observation_digest="d", decision=hold, equity=1e4, pnl=0.0)
-        >>> info = get_decisions_info(frame, [step])
+        >>> info = get_decisions_info(frame, [step], show_holds=True)
         >>> [(m.kind, m.steps) for m in info.markers if m.steps]
         [('hold', [0])]
+        >>> [m.kind for m in get_decisions_info(frame, [step]).markers if m.steps]
+        []
     """
     check_bar_frame(frame, ("open", "high", "low", "close"))
     ordered = check_steps(steps)
@@ -181,6 +229,8 @@ def get_decisions_info(
     }
     for step, bar in zip(ordered, pos.tolist(), strict=True):
         kind = _kind(step)
+        if kind == "hold" and not show_holds:
+            continue
         action = "" if step.decision is None else str(step.decision.action.value)
         conf = _confidence(step)
         y = lows[bar] if kind == "buy" else highs[bar] if kind == "sell" else closes[bar]
@@ -192,6 +242,31 @@ def get_decisions_info(
         g.confidences.append(conf)
         g.rules.append(", ".join(f"{v.line.value}/{v.rule}" for v in step.rejections))
         g.hover.append(_hover(step, action, conf, max_reason_chars))
+    exits = _bracket_exits(ordered)
+    if exits:
+        bars = align_to_bars(
+            pd.DatetimeIndex(frame.index),
+            [pd.Timestamp(f.timestamp) for _, f, _ in exits],
+            what="a fill",
+        )
+        for (step, fill, kind), bar in zip(exits, bars.tolist(), strict=True):
+            g = groups[kind]
+            g.steps.append(step.step)
+            g.x.append(x[bar])
+            g.y.append(fill.price)
+            g.actions.append(fill.side.value)
+            g.confidences.append(None)
+            g.rules.append("")
+            g.hover.append(
+                "<br>".join(
+                    escape_html(line)
+                    for line in (
+                        f"{kind.replace('_', ' ')} at {fill.timestamp.isoformat()}",
+                        f"{fill.side.value} {fill.quantity:g} at {fill.price:g} (fee {fill.fee:g})",
+                        f"seen at step {step.step}",
+                    )
+                )
+            )
     return DecisionsInfo(
         symbol=str(frame.attrs.get("symbol") or "price"),
         x=x,
@@ -204,7 +279,11 @@ def get_decisions_info(
 
 
 def plot_decisions(
-    frame: pd.DataFrame, steps: Sequence[StepRecord], *, max_reason_chars: int = 200
+    frame: pd.DataFrame,
+    steps: Sequence[StepRecord],
+    *,
+    max_reason_chars: int = 200,
+    show_holds: bool = False,
 ) -> go.Figure:
     """Plot price candles with one marker trace per decision kind that occurs.
 
@@ -212,6 +291,7 @@ def plot_decisions(
         frame: A canonical OHLCV frame covering the run.
         steps: The run's steps.
         max_reason_chars: Longer reasons are cut to this length in the hover.
+        show_holds: Also mark the steps that held.
 
     Returns:
         A plotly figure: a ``Candlestick`` named after the symbol, then one ``Scatter`` per
@@ -220,7 +300,9 @@ def plot_decisions(
     Raises:
         ConfigError: As :func:`get_decisions_info`.
     """
-    info = get_decisions_info(frame, steps, max_reason_chars=max_reason_chars)
+    info = get_decisions_info(
+        frame, steps, max_reason_chars=max_reason_chars, show_holds=show_holds
+    )
     go = graph_objects()
     fig = go.Figure()
     fig.add_trace(

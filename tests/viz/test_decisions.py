@@ -14,7 +14,8 @@ def _groups(info):
 
 
 def test_each_step_lands_in_one_kind_on_its_bar(frame, run_steps):
-    info = get_decisions_info(frame, list(reversed(run_steps)))  # order does not matter
+    # order does not matter
+    info = get_decisions_info(frame, list(reversed(run_steps)), show_holds=True)
     groups = _groups(info)
     assert tuple(groups) == DECISION_KINDS
     assert {k: g.steps for k, g in groups.items()} == {
@@ -23,6 +24,8 @@ def test_each_step_lands_in_one_kind_on_its_bar(frame, run_steps):
         "hold": [2],
         "abstain": [3, 4],
         "rejected": [5, 6],
+        "stop_loss": [],
+        "take_profit": [],
     }
     # step i happens half an hour into bar i: drawn on bar i
     for g in info.markers:
@@ -42,7 +45,7 @@ def test_candles_are_the_frame(frame, run_steps):
 
 
 def test_hover_and_fields_carry_step_action_confidence_reason_and_rule(frame, run_steps):
-    groups = _groups(get_decisions_info(frame, run_steps))
+    groups = _groups(get_decisions_info(frame, run_steps, show_holds=True))
     buy = groups["buy"]
     assert buy.actions == ["buy", "buy"]
     assert buy.confidences == [0.8, 0.9]
@@ -69,19 +72,21 @@ def test_hover_and_fields_carry_step_action_confidence_reason_and_rule(frame, ru
 
 def test_long_reasons_are_cut(frame, make_step):
     step = make_step(0, action="hold", reason="x" * 50)
-    (hover,) = _groups(get_decisions_info(frame, [step], max_reason_chars=10))["hold"].hover
+    info = get_decisions_info(frame, [step], max_reason_chars=10, show_holds=True)
+    (hover,) = _groups(info)["hold"].hover
     assert "reason: " + "x" * 9 + "\N{HORIZONTAL ELLIPSIS}" in hover
 
 
 def test_renderer_draws_candles_and_one_trace_per_nonempty_kind(frame, run_steps):
-    fig = plot_decisions(frame, run_steps)
+    fig = plot_decisions(frame, run_steps, show_holds=True)
     assert [t.type for t in fig.data] == ["candlestick"] + ["scatter"] * 5
-    assert [t.name for t in fig.data] == ["SYN", *DECISION_KINDS]
+    assert [t.name for t in fig.data] == ["SYN", *DECISION_KINDS[:5]]
     assert len(fig.data[0].x) == len(frame)
     assert [len(t.x) for t in fig.data[1:]] == [2, 1, 1, 2, 2]
     symbols = {t.marker.symbol for t in fig.data[1:]}
     colours = {t.marker.color for t in fig.data[1:]}
     assert len(symbols) == len(colours) == 5  # every kind looks different
+    assert "hold" not in [t.name for t in plot_decisions(frame, run_steps).data]  # on request
     only_buys = plot_decisions(frame, run_steps[:1])
     assert [t.name for t in only_buys.data] == ["SYN", "buy"]
 
@@ -131,3 +136,39 @@ def test_bad_inputs_name_the_problem(frame, run_steps, make_step):
         get_decisions_info(frame, run_steps, max_reason_chars=0)
     with pytest.raises(ConfigError, match="DataFrame"):
         get_decisions_info(frame["close"], run_steps)  # type: ignore[arg-type]
+
+
+def test_bracket_exits_are_drawn_where_they_filled_with_their_cause():
+    # before: 2,000 grey hold markers covered the price while stop-loss and take-profit exits
+    # were not drawn at all
+    from axon_lab.data import make_synthetic
+    from axon_lab.oader import make_agent
+
+    data = make_synthetic(1_500, timeframe="1h", start="2024-01-01", seed=21, symbol="SYN")
+    loop = make_agent(data, store="sqlite://", run_id="brackets", progress=False)
+    loop.run()
+    steps = loop.store.steps("brackets")
+    info = get_decisions_info(data, steps)
+    groups = _groups(info)
+    assert groups["hold"].steps == []
+    exits = groups["stop_loss"].steps + groups["take_profit"].steps
+    assert exits, "the run closed no position through a bracket"
+    placed = {a.order_id for s in steps for a in s.acks}
+    bracket_fills = [
+        f for s in steps for f in s.fills if f.order_id not in placed
+    ]  # fills of orders no step placed: the backend's bracket exits
+    assert len(exits) == len(bracket_fills)
+    assert sorted(groups["stop_loss"].y + groups["take_profit"].y) == sorted(
+        f.price for f in bracket_fills
+    )
+    entries = [s for s in steps if s.decision is not None and s.decision.stop_loss is not None]
+    for price, kind in [(y, "stop_loss") for y in groups["stop_loss"].y] + [
+        (y, "take_profit") for y in groups["take_profit"].y
+    ]:
+        # each exit sits nearer the bracket it is named after, for some entry before it
+        assert any(
+            (abs(price - e.decision.stop_loss) <= abs(price - e.decision.take_profit))
+            == (kind == "stop_loss")
+            for e in entries
+        )
+    loop.close()

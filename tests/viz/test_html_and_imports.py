@@ -68,7 +68,7 @@ def test_every_figure_in_one_self_contained_document(every_figure, tmp_path):
     assert [f'id="axon-figure-{i}"' in text for i in range(8)] == [True] * 8
     names = {t.name for fig in every_figure for t in fig.data}
     assert names >= {
-        "SYN", "buy", "sell", "hold", "abstain", "rejected", "equity", "buy & hold", "drawdown",
+        "SYN", "buy", "sell", "abstain", "rejected", "equity", "buy & hold", "drawdown",
         "confidence", "threshold", "max_position", "drawdown_breaker", "latency (live)",
         "cost (cache hit)", "sharpe", "Pareto front", "episode reward", "eval reward",
     }  # fmt: skip
