@@ -31,7 +31,12 @@ from axon_lab.explain._report import (
     build_report,
 )
 from axon_lab.explain._run_id import MAX_RUN_ID_CHARS, check_run_id, run_folder
-from axon_lab.explain._stats import STATS_KEYS, equity_stats, periods_per_year
+from axon_lab.explain._stats import (
+    MIN_YEARS_TO_ANNUALISE,
+    STATS_KEYS,
+    equity_stats,
+    periods_per_year,
+)
 from axon_lab.explain._store import DEFAULT_URL, ExplainStore
 
 __all__ = [
@@ -55,6 +60,7 @@ __all__ = [
     "equity_stats",
     "periods_per_year",
     "STATS_KEYS",
+    "MIN_YEARS_TO_ANNUALISE",
     # runs side by side
     "compare_runs",
     "diff_runs",

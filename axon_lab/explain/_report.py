@@ -34,7 +34,7 @@ import pandas as pd
 from axon_lab._text import escape_html, printable
 from axon_lab.errors import ConfigError
 from axon_lab.explain._info import RunInfo
-from axon_lab.explain._stats import equity_stats, periods_per_year
+from axon_lab.explain._stats import MIN_YEARS_TO_ANNUALISE, equity_stats, periods_per_year
 from axon_lab.records import Fill, OrderAck, RiskVerdict, Side, StepRecord
 
 if TYPE_CHECKING:
@@ -474,6 +474,14 @@ def build_report(
         curve = [units * p for p in closes]
         baseline = dict(equity_stats(curve, start_value=start_value, periods_per_year=ppy))
     notes = _notes(info, steps)
+    years = len(steps) / ppy if ppy and math.isfinite(ppy) else math.nan
+    if not years >= MIN_YEARS_TO_ANNUALISE:
+        days = (steps[-1].timestamp - steps[0].timestamp).total_seconds() / 86_400
+        notes.append(
+            f"CAGR is not shown: the window spans {days:,.1f} days, and a return over less than "
+            "a year is not annualised (GIPS). Sharpe and volatility are scaled to a year from "
+            "the step returns; read them with the window's length in mind."
+        )
     drawn = []
     if figures:
         from axon_lab.explain._report_figures import figure_sections

@@ -6,7 +6,9 @@ this one. The definitions are the backtest's (empyrical / quantstats conventions
 
 - returns ``r[t] = equity[t] / equity[t-1] - 1`` with ``equity[-1] = start_value``;
 - ``total_return = end / start - 1``; ``cagr = (end / start) ** (1 / years) - 1`` with
-  ``years = periods / periods_per_year``;
+  ``years = periods / periods_per_year``, and NaN for a window shorter than a year: returns over
+  less than a year are not annualised (the GIPS rule), so three weeks up 40 % never reads as a
+  CAGR of thousands of percent;
 - ``annual_volatility = std(r, ddof=1) * sqrt(periods_per_year)``;
   ``sharpe = mean(r) / std(r, ddof=1) * sqrt(periods_per_year)`` (risk-free rate 0);
 - ``max_drawdown = min(equity / running_peak - 1)`` (a negative fraction; the peak includes the
@@ -28,7 +30,10 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-__all__ = ["STATS_KEYS", "equity_stats", "periods_per_year"]
+__all__ = ["MIN_YEARS_TO_ANNUALISE", "STATS_KEYS", "equity_stats", "periods_per_year"]
+
+MIN_YEARS_TO_ANNUALISE = 1.0
+"""The shortest window whose return is annualised into a CAGR (GIPS: less than a year is not)."""
 
 STATS_KEYS = (
     "start_value",
@@ -89,6 +94,8 @@ def equity_stats(
         >>> s = equity_stats([110.0, 99.0, 121.0], start_value=100.0, periods_per_year=3)
         >>> round(s["total_return"], 4), round(s["max_drawdown"], 4), round(s["cagr"], 4)
         (0.21, -0.1, 0.21)
+        >>> equity_stats([110.0, 121.0], start_value=100.0, periods_per_year=52)["cagr"]  # 2 weeks
+        nan
     """
     values = np.asarray(equity, dtype=np.float64)
     n = len(values)
@@ -104,7 +111,7 @@ def equity_stats(
     growth = end / start_value
     out["total_return"] = growth - 1.0
     years = n / periods_per_year
-    if growth > 0 and years > 0:
+    if growth > 0 and years >= MIN_YEARS_TO_ANNUALISE:
         try:
             out["cagr"] = math.exp(math.log(growth) / years) - 1.0
         except OverflowError:  # a short run with a large gain: the annual rate is unbounded

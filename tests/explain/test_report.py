@@ -44,8 +44,22 @@ def test_stats_match_a_direct_computation() -> None:
     assert s["sharpe"] == pytest.approx(r.mean() / r.std(ddof=1) * math.sqrt(12))
     assert s["annual_volatility"] == pytest.approx(r.std(ddof=1) * math.sqrt(12))
     assert s["max_drawdown"] == pytest.approx(99.0 / 101.0 - 1)
-    assert s["cagr"] == pytest.approx(1.02 ** (12 / 4) - 1)
+    assert math.isnan(s["cagr"])  # four months: a return under a year is not annualised
     assert tuple(s) == STATS_KEYS
+    two_years = equity_stats(eq, start_value=100.0, periods_per_year=2)
+    assert two_years["cagr"] == pytest.approx(1.02 ** (2 / 4) - 1)
+
+
+def test_a_three_week_window_gets_no_cagr_and_a_note_says_why() -> None:
+    # before: the summary annualised a three-week window into a CAGR of 44,695 %
+    frame = make_synthetic(600, timeframe="1h", start="2024-01-01", seed=5, symbol="SYN")
+    loop = make_agent(frame, store="sqlite://", run_id="short", progress=False)
+    loop.run(500)
+    report = build_report(loop.store, "short", view=loop.view, figures=False)
+    assert math.isnan(report.summary["cagr"])
+    assert any("CAGR is not shown" in n and "less than a year" in n for n in report.notes)
+    assert "| CAGR | n/a |" in report.to_markdown()
+    loop.close()
 
 
 def test_stats_agree_with_the_backtest_engine_definitions() -> None:
@@ -54,8 +68,9 @@ def test_stats_agree_with_the_backtest_engine_definitions() -> None:
     eq = 1_000.0 * np.cumprod(1 + rng.normal(0, 0.01, 300))
     acc = np.zeros((1, bt.N_ACC))
     bt.equity_stats_nb(eq[:, None], np.ones((300, 1)), 1_000.0, acc[0], 0)
-    theirs = bt.finalize(acc[0], 1_000.0, 8760.0)
-    ours = equity_stats(eq, start_value=1_000.0, periods_per_year=8760.0)
+    # (a full year of bars: the engine annualises any window, the report only a year or more)
+    theirs = bt.finalize(acc[0], 1_000.0, 300.0)
+    ours = equity_stats(eq, start_value=1_000.0, periods_per_year=300.0)
     for key in ("total_return", "cagr", "annual_volatility", "sharpe", "max_drawdown"):
         assert ours[key] == pytest.approx(theirs[key], rel=1e-9), key
 
