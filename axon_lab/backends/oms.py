@@ -27,8 +27,8 @@ import math
 from collections.abc import Mapping
 
 from axon_lab.clock import Clock
-from axon_lab.errors import ConfigError
-from axon_lab.records import Fill, Instrument, MarginPolicy
+from axon_lab.errors import BackendError, ConfigError
+from axon_lab.records import Fill, Instrument, MarginPolicy, Side
 
 from .base import BaseTradingBackend
 from .order_state import ManagedOrder, OrderEvent
@@ -100,11 +100,21 @@ class OmsTradingBackend(BaseTradingBackend):
         """Book an execution reported by an outside venue against an open order.
 
         Raises:
-            BackendError: If the order is unknown.
+            BackendError: If the order is unknown, or the fill does not fit the account's
+                margin policy (a spot account never books cash below zero or a short).
             OrderStateError: If the order is not open or ``quantity`` exceeds its remainder.
             ConfigError: If ``price`` is not finite and positive.
         """
         managed = self._lookup(order_id)
         if not (math.isfinite(price) and price > 0):
             raise ConfigError(f"fill price must be a finite number > 0, got {price!r}")
+        cap = self._fill_cap(managed, price)
+        if quantity > cap * (1 + 1e-12):
+            held = "cash" if managed.request.side is Side.BUY else "position"
+            raise BackendError(
+                f"a fill of {quantity:g} at {price:g} on order {managed.order_id!r} does not fit "
+                f"the account: its {held} covers {cap:.10g} under {self._margin!r}; the fill is "
+                "not booked. Reconcile with the venue (a venue that fills beyond a spot "
+                "account's means is out of step with it)"
+            )
         return self._book_fill(managed, quantity, price)

@@ -53,6 +53,7 @@ import dataclasses
 import time
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, Literal
 
 from axon_lab.backends.protocol import TradingBackend
@@ -69,6 +70,7 @@ from axon_lab.records import (
     OrderAck,
     OrderRequest,
     OrderStatus,
+    PortfolioSnapshot,
     RiskVerdict,
 )
 
@@ -282,6 +284,13 @@ class RiskChain:
         """
         verdicts: list[RiskVerdict] = []
         try:
+            # every equity reading reaches the gates, even when an earlier line refuses the
+            # order and the gates never judge it (a refused order's drawdown still counts)
+            self._mark_gates(ctx.portfolio, ctx.now)
+        except Exception as exc:
+            verdicts.append(self._exception(ctx, DefenceLine.GATE, "marking the gates", exc))
+            return verdicts, None
+        try:
             decision = self.mode.check(ctx)
             if not isinstance(decision, SafetyDecision):
                 raise TypeError(f"{self.mode!r}.check returned {decision!r}, not a SafetyDecision")
@@ -331,16 +340,19 @@ class RiskChain:
         """
         now = self.clock.now()
         portfolio = await self.backend.query_portfolio()
-        for gate in self.gates:
-            mark = getattr(gate, "mark", None)  # a gate written to the older protocol has none
-            if callable(mark):
-                mark(portfolio, now)
+        self._mark_gates(portfolio, now)
         states = gate_states(self.gates)
         cancels: list[ExecutionReport] = []
         if self.cancel_on_halt and GateState.HALTED in states.values():
             for ack in await self.backend.open_orders():
                 cancels.append(await self.cancel_order(ack.order_id))
         return MarkReport(portfolio=portfolio, gate_states=states, cancels=tuple(cancels))
+
+    def _mark_gates(self, portfolio: PortfolioSnapshot, now: datetime) -> None:
+        for gate in self.gates:
+            mark = getattr(gate, "mark", None)  # a gate written to the older protocol has none
+            if callable(mark):
+                mark(portfolio, now)
 
     def gate_states(self) -> dict[str, GateState]:
         """Each gate's state now, by name."""
