@@ -23,6 +23,14 @@ from axon_lab.explain._compare import (
 )
 from axon_lab.explain._export import TABLES, export_parquet, export_tables
 from axon_lab.explain._info import ResumePoint, RunInfo, code_version
+from axon_lab.explain._prompts import (
+    PromptRecord,
+    llm_request,
+    observation,
+    prompts_for_order,
+    read_blobs,
+    request_json,
+)
 from axon_lab.explain._report import (
     ExplainBridge,
     OrderRow,
@@ -69,6 +77,13 @@ __all__ = [
     "get_comparison_info",
     "plot_comparison",
     "ComparisonInfo",
+    # what the model saw
+    "prompts_for_order",
+    "PromptRecord",
+    "request_json",
+    "llm_request",
+    "observation",
+    "read_blobs",
     # export for analysis elsewhere
     "export_tables",
     "export_parquet",

@@ -41,6 +41,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -118,9 +119,10 @@ class KeyText(TypeDecorator[str]):
         return None if value is None else str(value)
 
 
-LAYOUT = 3
+LAYOUT = 4
 """The explain store layout version (1: each child row kept its own JSON copy; 2: a row per LLM
-call, verdict, ack and fill, its JSON in the step's; 3: rows for rejections only)."""
+call, verdict, ack and fill, its JSON in the step's; 3: rows for rejections only; 4: what each
+step's stages saw, kept by content in ``axon_blobs``)."""
 
 metadata = MetaData()
 
@@ -195,6 +197,20 @@ rejections = _child(
 )
 """One row per rejecting verdict: what ``rejections(rule=)`` and ``steps(rejected_rule=)`` find;
 ``idx`` is the verdict's position in its step's ``verdicts``."""
+
+blobs = Table(
+    "axon_blobs",
+    metadata,
+    Column("run_id", KeyText, ForeignKey("axon_runs.run_id", ondelete="CASCADE"), primary_key=True),
+    Column("digest", KeyText(64), primary_key=True),
+    Column("size", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    sqlite_with_rowid=False,
+)
+"""What the stages saw, by content, once per run: each LLM request part (head, tools, message)
+and each observation, as zlib-compressed UTF-8 under its SHA-256 (``size``: bytes before
+compression). Steps refer to them by digest (``LLMCall.request_parts``,
+``StepRecord.observation_digest``)."""
 
 CHILD_TABLES: dict[str, Table] = {"n_rejections": rejections}
 """Each child table, keyed by the ``steps`` column that counts its rows."""

@@ -7,7 +7,7 @@ import hashlib
 import json
 import math
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from types import TracebackType
@@ -17,8 +17,9 @@ from sqlalchemy import ColumnElement, and_, exists, func, insert, select, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 
-from axon_lab.errors import ConfigError, RecordError, StoreError
+from axon_lab.errors import ConfigError, StoreError
 from axon_lab.explain import _schema
+from axon_lab.explain._args import action_of, aware, parse_record, parse_records
 from axon_lab.explain._check import find_problems
 from axon_lab.explain._children import read_children, read_lists
 from axon_lab.explain._engine import (
@@ -30,6 +31,7 @@ from axon_lab.explain._engine import (
 )
 from axon_lab.explain._info import ResumePoint, RunInfo, code_version
 from axon_lab.explain._layout import check_layout, stamp_layout
+from axon_lab.explain._prompts import blob_rows
 from axon_lab.explain._run_id import check_run_id
 from axon_lab.explain._writer import StepWriter
 from axon_lab.records import (
@@ -243,7 +245,7 @@ class ExplainStore:
         )
         with self._reading("list runs") as conn:
             rows = conn.execute(query).scalars().all()
-        return _parse_all(RunInfo, rows, "run")
+        return parse_records(RunInfo, rows, "run")
 
     def get_run(self, run_id: str) -> RunInfo:
         """The :class:`RunInfo` of ``run_id``.
@@ -257,18 +259,22 @@ class ExplainStore:
             found = conn.execute(query).scalar_one_or_none()
             if found is None:
                 self._raise_unknown_run(conn, run_id)
-        return _parse(RunInfo, found, f"run {run_id!r}")
+        return parse_record(RunInfo, found, f"run {run_id!r}")
 
     # ------------------------------------------------------------------ writing steps
 
-    def record_step(self, step: StepRecord) -> None:
+    def record_step(self, step: StepRecord, *, blobs: Mapping[str, str] | None = None) -> None:
         """Write one step and its child records in a single transaction; return once committed.
+
+        ``blobs`` are texts the step refers to by SHA-256 (its LLM calls' request parts, its
+        observation): each is stored once per run, compressed, in the same transaction.
 
         Recording the same step again is a no-op when its JSON is byte-identical, so a loop that
         crashed between committing and reporting a step can safely record it again.
 
         Args:
             step: The step to write. Its run must exist (see :meth:`create_run`).
+            blobs: Texts the step refers to, by SHA-256 (see above).
 
         Raises:
             ConfigError: If ``step`` is not a :class:`~axon_lab.records.StepRecord`.
@@ -284,7 +290,7 @@ class ExplainStore:
         action = f"record step {step.step} of run {step.run_id!r}"
         with boundary(self._url, action):
             try:
-                self._step_writer.commit(step, record_json)
+                self._step_writer.commit(step, record_json, blob_rows(step.run_id, blobs or {}))
             except sa_exc.IntegrityError as err:
                 self._resolve_conflict(step, record_json, err)
 
@@ -340,11 +346,11 @@ class ExplainStore:
         steps, rejections = _schema.steps, _schema.rejections
         conditions: list[ColumnElement[bool]] = [steps.c.run_id == run_id]
         if start is not None:
-            conditions.append(steps.c.timestamp >= _aware("start", start))
+            conditions.append(steps.c.timestamp >= aware("start", start))
         if end is not None:
-            conditions.append(steps.c.timestamp < _aware("end", end))
+            conditions.append(steps.c.timestamp < aware("end", end))
         if action is not None:
-            conditions.append(steps.c.action == _action(action).value)
+            conditions.append(steps.c.action == action_of(action).value)
         if rejected_rule is not None:
             conditions.append(
                 exists().where(
@@ -357,7 +363,7 @@ class ExplainStore:
         with self._reading(f"query steps of run {run_id!r}") as conn:
             self._require_run(conn, run_id)
             rows = conn.execute(query).scalars().all()
-        return _parse_all(StepRecord, rows, f"step of run {run_id!r}")
+        return parse_records(StepRecord, rows, f"step of run {run_id!r}")
 
     def last_step(self, run_id: str) -> StepRecord | None:
         """The run's highest-numbered step, or ``None`` if it has none yet.
@@ -379,7 +385,7 @@ class ExplainStore:
             .limit(1)
         )
         found = conn.execute(query).scalar_one_or_none()
-        return None if found is None else _parse(StepRecord, found, f"step of run {run_id!r}")
+        return None if found is None else parse_record(StepRecord, found, f"step of run {run_id!r}")
 
     def strategy_state(self, run_id: str) -> StrategyState:
         """What the recorder knows about the strategy: step count, last action, cumulative PnL.
@@ -487,7 +493,7 @@ class ExplainStore:
                 f"{damage}; the store was edited by hand or damaged. "
                 f"store.check_run({run_id!r}) lists the broken steps."
             )
-        return _parse_all(kind, texts, label)
+        return parse_records(kind, texts, label)
 
     # ------------------------------------------------------------------ views and checks
 
@@ -553,37 +559,6 @@ class ExplainStore:
             f"No run {run_id!r} in the explain store at {self.url!r}.{hint} Create it with "
             "store.create_run(...), or list the stored runs with store.runs()."
         )
-
-
-def _parse(kind: type[_R], text: str, what: str) -> _R:
-    try:
-        return kind.from_json(text)
-    except RecordError as err:
-        raise StoreError(
-            f"A stored {what} cannot be read back ({err}); the store was written by an "
-            "incompatible axon_lab version or edited by hand."
-        ) from err
-
-
-def _parse_all(kind: type[_R], texts: Sequence[str], what: str) -> list[_R]:
-    return [_parse(kind, t, what) for t in texts]
-
-
-def _aware(name: str, value: datetime) -> datetime:
-    if not isinstance(value, datetime) or value.tzinfo is None:
-        raise ConfigError(
-            f"{name}={value!r} must be a timezone-aware datetime; pass e.g. "
-            f"datetime(2024, 1, 1, tzinfo=timezone.utc)."
-        )
-    return value.astimezone(UTC)
-
-
-def _action(value: Action | str) -> Action:
-    try:
-        return Action(value)
-    except ValueError as err:
-        choices = ", ".join(repr(a.value) for a in Action)
-        raise ConfigError(f"Unknown action {value!r}; use one of {choices}.") from err
 
 
 def _sha256(text: str) -> str:

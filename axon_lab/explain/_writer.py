@@ -68,6 +68,11 @@ class StepWriter:
         self._rows = RowBinder(dialect)
         self._sql = {table: _insert_sql(table, cols, dialect) for table, cols in COLUMNS.items()}
         self._step_sql = self._sql[_schema.steps.name]
+        blob_columns = tuple(_schema.blobs.columns.keys())
+        # a part seen earlier in the run is stored already: keep the first copy
+        self._blob_sql = (
+            _insert_sql(_schema.blobs.name, blob_columns, dialect) + " ON CONFLICT DO NOTHING"
+        )
         self._dbapi_error: type[Exception] = dialect.loaded_dbapi.Error
         self._begin = "BEGIN IMMEDIATE" if dialect.name == "sqlite" else None
         # Only a pool that shares connections across threads may lend one for good.
@@ -76,8 +81,10 @@ class StepWriter:
         self._held: PoolProxiedConnection | None = None
         self._owner: int | None = None  # the process that checked ``_held`` out
 
-    def commit(self, step: StepRecord, record_json: str) -> None:
-        """Insert ``step`` (whose JSON is ``record_json``) and its child rows; commit.
+    def commit(self, step: StepRecord, record_json: str, blobs: Sequence[Row] = ()) -> None:
+        """Insert ``step`` (whose JSON is ``record_json``), its child rows and blobs; commit.
+
+        ``blobs`` are ``(run_id, digest, size, data)`` rows; one already stored is skipped.
 
         One transaction: ``BEGIN IMMEDIATE`` on SQLite (the lock is taken up front, as every
         store write does), the driver's implicit one on PostgreSQL. Returns once the commit is
@@ -88,6 +95,8 @@ class StepWriter:
         digest = hashlib.sha256(record_json.encode()).hexdigest()  # == step.digest()
         statements = [(self._step_sql, [self._rows.step(step, record_json, digest)])]
         statements += [(self._sql[table], rows) for table, rows in self._rows.children(step)]
+        if blobs:
+            statements.append((self._blob_sql, list(blobs)))
         if (
             self._keep
             and self._owner in (None, os.getpid())  # after fork(), the parent's is not ours

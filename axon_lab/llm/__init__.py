@@ -21,6 +21,7 @@ from axon_lab.llm._analysis import (
     failed_llm_call,
     parse_analysis,
 )
+from axon_lab.llm._archive import PROMPTS, PromptArchive, request_json, request_parts
 from axon_lab.llm._cache import CachedClient, CacheMode
 from axon_lab.llm._cache_store import (
     CACHE_KEY_LAYOUT,
@@ -58,6 +59,11 @@ __all__ = [
     "Usage",
     "request_key",
     "canonical_json",
+    # what the model saw, kept by content
+    "PROMPTS",
+    "PromptArchive",
+    "request_parts",
+    "request_json",
     "send_request",
     "asend_request",
     # clients

@@ -31,6 +31,7 @@ from axon_lab.errors import (
     LLMError,
     LLMOutputError,
 )
+from axon_lab.llm._archive import request_parts
 from axon_lab.llm._client import LLMClient
 from axon_lab.llm._json_extract import extract_json_object
 from axon_lab.llm._request import LLMRequest
@@ -293,8 +294,11 @@ def failed_llm_call(
         >>> call.error, call.attempts
         ('no answer from http://***@h/v1', 1)
     """
+    parts: tuple[str, ...] = ()
     try:
-        key = LLMRequest.build(messages, **request).key(client.model)
+        built = LLMRequest.build(messages, **request)
+        key = built.key(client.model)
+        parts = request_parts(built, client.model)
     except ConfigError:
         key = "unhashable"
     attempts = getattr(exc, "attempts", 1)
@@ -309,6 +313,7 @@ def failed_llm_call(
         retry_errors=tuple(
             clip(redact_secrets(str(e)), MAX_ERROR_CHARS) for e in getattr(exc, "retry_errors", ())
         ),
+        request_parts=parts,
     )
 
 

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal, Protocol, overload, runtime_checkable
 
 from axon_lab.errors import ConfigError, LLMError
+from axon_lab.llm._archive import request_parts
 from axon_lab.llm._request import LLMRequest
 from axon_lab.llm._response import LLMResponse
 
@@ -184,6 +185,8 @@ class BaseLLMClient(abc.ABC):
         changes: dict[str, Any] = {}
         if not response.request_hash:
             changes["request_hash"] = request.key(self.model)
+        if not response.request_parts:  # what the model was sent, kept by content
+            changes["request_parts"] = request_parts(request, self.model)
         if not response.latency_s and not response.cache_hit:
             changes["latency_s"] = time.perf_counter() - start
         return response.replace(**changes) if changes else response

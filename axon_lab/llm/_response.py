@@ -73,6 +73,7 @@ class LLMResponse:
     retry_errors: tuple[str, ...] = ()
     structured_mode: str | None = None
     cost: float = 0.0
+    request_parts: tuple[str, ...] = ()
 
     def replace(self, **changes: Any) -> LLMResponse:
         """Return a copy with ``changes`` applied.
@@ -152,6 +153,7 @@ class LLMResponse:
             error=None if error is None else clip(error, MAX_ERROR_CHARS),
             attempts=max(self.attempts, 1),
             retry_errors=tuple(clip(e, MAX_ERROR_CHARS) for e in self.retry_errors),
+            request_parts=self.request_parts,
         )
 
 

@@ -41,6 +41,7 @@ from axon_lab._text import MAX_ERROR_CHARS, clip
 from axon_lab.backends.protocol import TradingBackend
 from axon_lab.clock import Clock, SimulatedClock
 from axon_lab.errors import BudgetExceededError, CacheMissError, ConfigError, StoreError
+from axon_lab.llm import PROMPTS
 from axon_lab.records import Analysis, Decision, Observation, OrderAck, StepRecord
 from axon_lab.risk import RiskChain
 
@@ -276,7 +277,8 @@ class OADERLoop:
             run_id=self.run_id,
             step=index,
             timestamp=now,
-            observation_digest=observation.digest() if observation is not None else "",
+            # the observation is kept by content: the recorder stores it with the step
+            observation_digest="" if observation is None else PROMPTS.put(observation.to_json()),
             analysis=analysis,
             decision=decision,
             verdicts=execution.verdicts if execution is not None else (),

@@ -4,6 +4,11 @@ It also answers the Observe stage's question "what has the strategy done so far?
 (:class:`~axon_lab.records.StrategyState`) from memory, updated as each step is committed, so the
 loop never re-reads the whole run per step. A recorder opened on an existing run starts from the
 store's :meth:`~axon_lab.explain.ExplainStore.resume` point.
+
+With each step it stores what the step's stages saw, by content: the observation (its digest is
+the step's ``observation_digest``) and every part of every LLM request (``LLMCall.request_parts``),
+taken from the process's :data:`~axon_lab.llm.PROMPTS`; a part the run already stored is not
+stored again. ``axon_lab.explain.prompts_for_order`` and ``observation`` read them back.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from axon_lab.errors import ConfigError
+from axon_lab.llm import PROMPTS
 from axon_lab.records import StepRecord, StrategyState
 
 if TYPE_CHECKING:  # the store imports SQLAlchemy; keep `import axon_lab.oader` light
@@ -30,6 +36,15 @@ def _units(x: float) -> int:
     """``x`` as an exact integer count of ``2**-1074``."""
     num, den = x.as_integer_ratio()  # den is a power of two <= 2**1074
     return num << (_UNIT_BITS + 1 - den.bit_length())
+
+
+def _seen(step: StepRecord) -> list[str]:
+    """The digests of what the step's stages saw: its observation and each request's parts."""
+    digests = [step.observation_digest] if step.observation_digest else []
+    if step.analysis is not None:
+        for call in step.analysis.llm_calls:
+            digests.extend(call.request_parts)
+    return digests
 
 
 class ExplainRecorder:
@@ -89,7 +104,7 @@ class ExplainRecorder:
                 f"step {step.step} recorded out of order; run {self.run_id!r} expects step "
                 f"{self.next_step} next"
             )
-        self.store.record_step(step)
+        self.store.record_step(step, blobs=PROMPTS.take(_seen(step)))
         self.replay(step)
 
     def rewind(self) -> None:

@@ -29,6 +29,8 @@ class LLMCall(Record):
 
     ``attempts`` counts HTTP attempts (1 means no retry); ``retry_errors`` says why each failed
     attempt before the last was retried. A call that failed outright has ``error`` set.
+    ``request_parts`` are the SHA-256 digests of the request's parts (head, tools, messages) by
+    which the explain store keeps what the model was sent (``ExplainStore.request_json``).
     """
 
     model: str = Field(min_length=1)
@@ -43,6 +45,7 @@ class LLMCall(Record):
     error: str | None = None
     attempts: int = Field(default=1, ge=1)
     retry_errors: tuple[str, ...] = ()
+    request_parts: tuple[str, ...] = ()
 
 
 class Analysis(Record):

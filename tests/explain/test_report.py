@@ -269,7 +269,9 @@ def test_model_and_data_text_cannot_inject_markup_into_the_markdown_report():
     assert "<img" not in md
     assert "<script" not in md
     assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in md
-    assert "\u202e" not in md and "\x00" not in md
+    assert "\u202e" not in md
+    assert "\x00" not in md
     page = report.to_html()
-    assert "<img src=x" not in page and "<script>alert(2)" not in page
+    assert "<img src=x" not in page
+    assert "<script>alert(2)" not in page
     loop.close()
