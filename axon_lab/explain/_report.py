@@ -34,8 +34,9 @@ import pandas as pd
 from axon_lab._text import escape_html, printable
 from axon_lab.errors import ConfigError
 from axon_lab.explain._info import RunInfo
+from axon_lab.explain._orders import OrderRow, order_rows, prompts_html, short, with_prompts
 from axon_lab.explain._stats import MIN_YEARS_TO_ANNUALISE, equity_stats, periods_per_year
-from axon_lab.records import Fill, OrderAck, RiskVerdict, Side, StepRecord
+from axon_lab.records import Fill, Side, StepRecord
 
 if TYPE_CHECKING:
     from axon_lab.explain._store import ExplainStore
@@ -58,23 +59,6 @@ class ReportSection:
     title: str
     markdown: str = ""
     html: str = ""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class OrderRow:
-    """One order (or one unsent order's fill) and everything that explains it."""
-
-    step: int
-    timestamp: str
-    order: str
-    side: str
-    quantity: float
-    status: str
-    decision: str
-    analysis: str
-    reasoning: str
-    verdicts: str
-    fills: str
 
 
 @dataclass(slots=True, kw_only=True)
@@ -142,13 +126,15 @@ class RunReport:
             or "<tr><td colspan=2>none</td></tr>"
         )
         notes = "".join(f"<li>{e(n)}</li>" for n in self.notes)
-        header = "".join(f"<th>{e(c)}</th>" for c in _COLUMNS)
+        header = "".join(f"<th>{e(c)}</th>" for c in _COLUMNS) + "<th>prompt</th>"
         rows = (
             "".join(
-                "<tr>" + "".join(f"<td>{e(str(getattr(r, c)))}</td>" for c in _COLUMNS) + "</tr>"
+                "<tr>"
+                + "".join(f"<td>{e(str(getattr(r, c)))}</td>" for c in _COLUMNS)
+                + f"<td>{prompts_html(r.prompts)}</td></tr>"
                 for r in self.orders
             )
-            or f"<tr><td colspan={len(_COLUMNS)}>No orders.</td></tr>"
+            or f"<tr><td colspan={len(_COLUMNS) + 1}>No orders.</td></tr>"
         )
         figures = "".join(
             f"<section class=figure><h3>{e(fig.title)}</h3>{fig.html}</section>"
@@ -261,10 +247,6 @@ def _md(text: str) -> str:
     return escape_html(text).replace("|", "\\|").replace("\n", " ").replace("\r", " ")
 
 
-def _short(text: str, cap: int = 240) -> str:
-    return text if len(text) <= cap else text[: cap - 1] + "…"
-
-
 def _closed_trades(fills: list[Fill]) -> tuple[int, int]:
     """Round trips (position back to flat) and how many made money, per symbol."""
     pos: dict[str, float] = {}
@@ -279,105 +261,6 @@ def _closed_trades(fills: list[Fill]) -> tuple[int, int]:
             wins += cash[f.symbol] > 0
             pos[f.symbol], cash[f.symbol] = 0.0, 0.0
     return closed, wins
-
-
-def _verdict(v: RiskVerdict) -> str:
-    text = f"{v.line.value}:{v.rule} {'ok' if v.approved else 'REJECTED'}"
-    if isinstance(v.observed, float) and isinstance(v.limit, float):
-        text += f" ({v.observed:g} vs limit {v.limit:g})"
-    return text
-
-
-def _verdicts(verdicts: list[RiskVerdict]) -> str:
-    return "; ".join(_verdict(v) for v in verdicts)
-
-
-def _fills(fills: list[tuple[int, Fill]]) -> str:
-    return "; ".join(
-        f"step {step} {f.side.value} {f.quantity:g} @ {f.price:,.6g} fee {f.fee:.4g}"
-        for step, f in fills
-    )
-
-
-def _order_rows(steps: list[StepRecord]) -> list[OrderRow]:
-    fills_by_order: dict[str, list[tuple[int, Fill]]] = {}
-    for st in steps:
-        for f in st.fills:
-            fills_by_order.setdefault(f.order_id, []).append((st.step, f))
-    rows: list[OrderRow] = []
-    seen: set[str] = set()
-    for st in steps:
-        for ack in st.acks:
-            if ack.status.value == "cancelled" and ack.order_id in seen:
-                continue
-            seen.add(ack.order_id)
-            rows.append(_ack_row(st, ack, fills_by_order.get(ack.order_id, [])))
-    for order_id, pairs in fills_by_order.items():
-        if order_id in seen:
-            continue
-        step, first = pairs[0]
-        rows.append(
-            OrderRow(
-                step=step,
-                timestamp=first.timestamp.isoformat(),
-                order=order_id,
-                side=first.side.value,
-                quantity=math.fsum(f.quantity for _, f in pairs),
-                status="filled (backend exit: bracket stop loss / take profit)",
-                decision="",
-                analysis="",
-                reasoning="",
-                verdicts="exits a position: not sent through the risk chain",
-                fills=_fills(pairs),
-            )
-        )
-    rows.sort(key=lambda r: (r.step, r.order))
-    return rows
-
-
-def _ack_row(st: StepRecord, ack: OrderAck, fills: list[tuple[int, Fill]]) -> OrderRow:
-    d, a = st.decision, st.analysis
-    decision = ""
-    if d is not None and ack.status.value != "cancelled":
-        decision = (
-            f"{d.action.value} {d.quantity or 0:g} {d.order_type.value}"
-            + (f" @ {d.price:,.6g}" if d.price else "")
-            + (f" SL {d.stop_loss:,.6g}" if d.stop_loss else "")
-            + (f" TP {d.take_profit:,.6g}" if d.take_profit else "")
-            + f" [{d.source.value}] {d.reason}"
-        )
-    elif ack.status.value == "cancelled":
-        decision = "cancelled: entry still resting after one decision interval"
-    analysis = reasoning = ""
-    if a is not None and ack.status.value != "cancelled":
-        analysis = _short(
-            f"[{a.source.value} {a.analyst}] {a.market_assessment.value}/{a.risk_assessment.value}"
-            f" conf {a.confidence:.2f}: {a.thought}"
-        )
-        reasoning = " -> ".join(
-            s.action.name if s.action is not None else _short(s.thought, 60)
-            for s in a.reasoning_steps
-        )
-    mine = [v for v in st.verdicts if v.client_order_id in (None, ack.client_order_id)]
-    # The ack is the order's state when it was sent; fills in later steps (a market order fills at
-    # the next bar's open on a backtest backend, a limit when price reaches it) complete the story.
-    filled = math.fsum(f.quantity for _, f in fills)
-    status = ack.status.value
-    if ack.status.value in ("accepted", "new", "partially_filled") and filled > 0:
-        status = "filled" if filled >= ack.quantity * (1 - 1e-9) else "partially_filled"
-    return OrderRow(
-        step=st.step,
-        timestamp=st.timestamp.isoformat(),
-        order=f"{ack.client_order_id} ({ack.order_id})",
-        side=ack.side.value,
-        quantity=ack.quantity,
-        status=status,
-        decision=_short(decision, 400),
-        analysis=analysis,
-        reasoning=reasoning,
-        verdicts=_verdicts(mine),
-        fills=_fills(fills),
-    )
 
 
 def _prices(prices: PriceSource | pd.Series | None, steps: list[StepRecord]) -> list[float] | None:
@@ -502,7 +385,7 @@ def build_report(
         summary=summary,
         baseline=baseline,
         rejections=dict(Counter(v.rule for v in rejected).most_common()),
-        orders=_order_rows(steps),
+        orders=with_prompts(store, run_id, steps, order_rows(steps)),
         notes=notes,
         figures=drawn,
     )
@@ -527,7 +410,7 @@ def _notes(info: RunInfo, steps: list[StepRecord]) -> list[str]:
         first = failed[0]
         notes.append(
             f"{len(failed)} step(s) failed; the first, step {first.step}, in {first.failed_stage}: "
-            f"{_short(first.error or '', 200)}"
+            f"{short(first.error or '', 200)}"
         )
     return notes
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 
 import pytest
@@ -108,3 +109,45 @@ def test_every_step_keeps_the_observation_its_stages_read(store):
     with pytest.raises(StoreError, match="no step of run 'rules' placed an order 'nope'"):
         prompts_for_order(store, "rules", "nope")
     loop.close()
+
+
+HOSTILE = '<script>alert(1)</script><img src=x onerror="alert(2)">\u202eevil\x00\x07'
+
+
+def test_hostile_model_text_is_escaped_in_the_report_and_the_widget(tmp_path):
+    # markup, script tags, bidi controls, NUL and BEL, and a 1 MB answer, through a full run
+    from axon_lab.widgets import render_step_html
+
+    calls = itertools.count()
+
+    def answer(request):
+        if next(calls) % 2:
+            return HOSTILE + "x" * 1_000_000  # not JSON, and huge: an abstention
+        return json.dumps({**ANSWER, "thought": HOSTILE, "reason": HOSTILE})
+
+    client = ScriptedClient(answer, model="scripted")
+    store = ExplainStore("sqlite://")
+    loop = make_agent(
+        DATA, analyst=client, store=store, run_id="hostile", progress=False, on_error="abstain"
+    )
+    loop.run(40)
+    report = loop.report(figures=False)
+    paths = report.save(tmp_path)
+    page = paths[1].read_text(encoding="utf-8")
+    md = paths[0].read_text(encoding="utf-8")
+    for text in (page, md):
+        assert "<script>alert(1)" not in text
+        assert '<img src=x onerror="alert(2)">' not in text
+        assert "\u202e" not in text
+        assert "\x00" not in text
+        assert "\x07" not in text
+    assert "<details>" in page  # the prompts behind each order, collapsed
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert len(page) < 5_000_000
+    for step in store.steps("hostile"):
+        html = render_step_html(step)
+        assert "<script>alert(1)" not in html
+        assert "\u202e" not in html
+        assert "\x00" not in html
+    loop.close()
+    store.close()
