@@ -30,6 +30,7 @@ from axon_lab.explain._prompts import (
     prompts_for_order,
     read_blobs,
     request_json,
+    step_prompts,
 )
 from axon_lab.explain._report import (
     ExplainBridge,
@@ -84,6 +85,7 @@ __all__ = [
     "llm_request",
     "observation",
     "read_blobs",
+    "step_prompts",
     # export for analysis elsewhere
     "export_tables",
     "export_parquet",

@@ -40,6 +40,7 @@ __all__ = [
     "prompts_for_order",
     "read_blobs",
     "request_json",
+    "step_prompts",
 ]
 
 
@@ -132,6 +133,25 @@ def observation(store: ExplainStore, run_id: str, step: int) -> Observation:
             "axon_lab kept observations (store layout 4)"
         )
     return parse_record(Observation, kept, "observation")
+
+
+def step_prompts(store: ExplainStore, step: StepRecord) -> tuple[PromptRecord, ...]:
+    """Each LLM call of ``step`` with the request it sent.
+
+    Calls whose parts were not kept (recorded before layout 4) are left out.
+    """
+    calls = step.analysis.llm_calls if step.analysis is not None else ()
+    texts = read_blobs(store, step.run_id, {d for c in calls for d in c.request_parts})
+    return tuple(
+        PromptRecord(
+            step=step.step,
+            call=c,
+            request=join_request([texts[d] for d in c.request_parts]),
+            response=c.raw_response,
+        )
+        for c in calls
+        if c.request_parts and all(d in texts for d in c.request_parts)
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -81,7 +81,7 @@ class Dashboard(BaseView):
             )
         self.store: ExplainStore = the_store
         self.reasoning = ReasoningChainView(max_entries=max_entries)
-        self.detail = StepDetail()
+        self.detail = StepDetail(store=self.store)
         self.rejections = RiskRejectionInspector()
         views: list[BaseView] = [self.reasoning, self.detail, self.rejections]
         self.stepper: LoopStepper | None = None

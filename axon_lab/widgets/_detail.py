@@ -8,13 +8,18 @@ user picked an earlier one.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+from axon_lab._text import clip
 from axon_lab.records import StepRecord
 
 from ._common import TABLE_STYLE, BaseView, esc, fmt_num, fmt_time, html_table, ipywidgets
+
+if TYPE_CHECKING:
+    from axon_lab.explain import ExplainStore
 
 __all__ = ["LLMTotals", "StepDetail", "llm_totals", "render_step_html"]
 
@@ -214,8 +219,37 @@ def render_step_html(record: StepRecord) -> str:
     return "".join(out)
 
 
+_PROMPT_CHARS = 20_000  # per message shown; the store keeps the whole text
+
+
+def _prompts_section(store: ExplainStore, record: StepRecord) -> str:
+    """What each LLM call of the step was sent and answered, collapsed and escaped."""
+    from axon_lab.explain import step_prompts
+
+    out = ["<h5>Prompts</h5>"]
+    for i, p in enumerate(step_prompts(store, record), 1):
+        messages = json.loads(p.request).get("messages", [])
+        shown = "".join(
+            f"<p><b>{esc(m.get('role', '?'))}</b></p>"
+            f"<pre>{esc(clip(str(m.get('content') or ''), _PROMPT_CHARS))}</pre>"
+            for m in messages
+            if isinstance(m, dict)
+        )
+        out.append(
+            f"<details><summary>call {i}: {len(messages)} message(s), request "
+            f"<code>{esc(p.call.request_hash[:12])}</code></summary>{shown}<p><b>response</b></p>"
+            f"<pre>{esc(clip(p.response, _PROMPT_CHARS))}</pre></details>"
+        )
+    return "".join(out) if len(out) > 1 else ""
+
+
 class StepDetail(BaseView):
     """Everything recorded for one step; a picker chooses the step among those seen.
+
+    Given the store, the step's LLM calls also show the prompt each one sent and its answer.
+
+    Args:
+        store: The explain store the steps are in (None: no prompts).
 
     Attributes:
         records: The steps seen, by step number.
@@ -232,8 +266,9 @@ class StepDetail(BaseView):
         (0, True)
     """
 
-    def __init__(self) -> None:
+    def __init__(self, store: ExplainStore | None = None) -> None:
         w = ipywidgets()
+        self.store = store
         self.records: dict[int, StepRecord] = {}
         self.record: StepRecord | None = None
         self._follow_latest = True
@@ -254,7 +289,10 @@ class StepDetail(BaseView):
 
     def _render(self, record: StepRecord) -> None:
         self.record = record
-        self.html.value = render_step_html(record)
+        page = render_step_html(record)
+        if self.store is not None and record.analysis is not None and record.analysis.llm_calls:
+            page += _prompts_section(self.store, record)
+        self.html.value = page
         if self.picker.value != record.step:
             self.picker.value = record.step
 

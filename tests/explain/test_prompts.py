@@ -151,3 +151,20 @@ def test_hostile_model_text_is_escaped_in_the_report_and_the_widget(tmp_path):
         assert "\x00" not in html
     loop.close()
     store.close()
+
+
+def test_the_step_widget_shows_each_calls_prompt_collapsed():
+    from axon_lab.widgets import StepDetail
+
+    store = ExplainStore("sqlite://")
+    loop, client = _llm_run(store, run_id="widget", steps=5)
+    view = StepDetail(store=store)
+    view.load(store, "widget")
+    page = view.html.value
+    assert "<h5>Prompts</h5>" in page
+    assert page.count("<details>") == len(view.record.analysis.llm_calls)
+    system = client.requests[-1].messages[0]["content"]
+    assert system[:40].replace("&", "&amp;").replace("<", "&lt;") in page
+    assert "Prompts" not in StepDetail().html.value  # no store, no prompts
+    loop.close()
+    store.close()
