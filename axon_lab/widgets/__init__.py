@@ -11,6 +11,7 @@ records they return. They work in JupyterLab and in Voilà.
 * :class:`StepDetail` — everything recorded for one step, LLM cost and cache hits included;
 * :class:`ConfirmationPanel` — orders waiting for two-phase confirmation, with Confirm and Deny
   (part of the stepper);
+* :class:`RunComparison` — stored runs side by side: table, overlaid equity, first difference;
 * :class:`Dashboard` — all of them, with a run picker.
 
 ipywidgets and plotly are imported when a view is built, so importing this package is cheap. The
@@ -32,6 +33,7 @@ Examples:
 
 from axon_lab.widgets._chart import LiveEquityChart
 from axon_lab.widgets._common import BaseView
+from axon_lab.widgets._compare import RunComparison
 from axon_lab.widgets._confirm import ConfirmationPanel
 from axon_lab.widgets._dashboard import Dashboard
 from axon_lab.widgets._detail import LLMTotals, StepDetail, llm_totals, render_step_html
@@ -53,6 +55,7 @@ __all__ = [
     "StepDetail",
     "RiskRejectionInspector",
     "ConfirmationPanel",
+    "RunComparison",
     # plumbing
     "BaseView",
     "LoopFollower",
