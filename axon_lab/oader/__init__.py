@@ -26,6 +26,7 @@ from axon_lab.oader.callbacks import (
     FunctionCallback,
     make_callback,
 )
+from axon_lab.oader.config import AgentConfig, GateSpec, rebuild_agent
 from axon_lab.oader.decide import DecisionEngine, DecisionMode
 from axon_lab.oader.execute import FillCursor, ToolExecutor
 from axon_lab.oader.loop import MarketSync, OADERLoop, OnError
@@ -50,6 +51,10 @@ __all__ = [
     # the loop
     "OADERLoop",
     "make_agent",
+    # everything that shaped a run, and the way back
+    "AgentConfig",
+    "GateSpec",
+    "rebuild_agent",
     "OnError",
     "MarketSync",
     "StageError",

@@ -43,6 +43,7 @@ from axon_lab.risk.safety import ModeName, SafetyMode
 from axon_lab.tools.factory import make_trading_tools
 
 from .callbacks import CallbackLike
+from .config import describe_agent
 from .decide import DecisionEngine, DecisionMode
 from .execute import ToolExecutor
 from .loop import OADERLoop, OnError
@@ -247,6 +248,7 @@ def make_agent(
         )
     symbol = view.symbols[0]
     instruments = _instruments(view, symbol, instruments, fee_rate)
+    backend_given = backend is not None
     if backend is None:
         begin = view.start if start_at is None else start_at
         clock = SimulatedClock(begin.to_pydatetime())
@@ -340,6 +342,40 @@ def make_agent(
             "confirm_above": confirm_above,
             **dict(config or {}),
         }
+        custom = [f"the backend {type(backend).__name__}"] if backend_given else []
+        if decide is not None:
+            custom.append(f"the Decide stage {_stage_name(decide)}")
+        run_config["agent"] = describe_agent(
+            source=source,
+            fingerprint=fingerprint,
+            symbol=symbol,
+            timeframe=view.timeframe.label,
+            analyst=analyst,
+            model=model,
+            settings={
+                "max_iterations": max_iterations,
+                "llm_params": dict(llm_params or {}),
+                "cash": cash,
+                "fee_rate": fee_rate,
+                "limits": limits,
+                "confirm_above": confirm_above,
+                "decision_mode": decision_mode,
+                "risk_fraction": risk_fraction,
+                "stop_atr": stop_atr,
+                "long_only": long_only,
+                "every": every,
+                "start": None if start_at is None else start_at.isoformat(),
+                "lookback": lookback,
+                "on_error": on_error,
+                "instruments": instruments,
+                "cancel_on_halt": cancel_on_halt,
+                "model_cutoff": model_cutoff,
+            },
+            gates=gates,
+            mode=mode,
+            confirm=confirm,
+            custom=custom,
+        ).model_dump(mode="json")
         if not resume:
             the_store.create_run(
                 run_config,
