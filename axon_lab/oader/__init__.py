@@ -43,6 +43,7 @@ from axon_lab.oader.stages import (
     Execution,
     ObserveStage,
     RecordStage,
+    ResumableRecord,
     StageError,
     StageName,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "DecideStage",
     "ExecuteStage",
     "RecordStage",
+    "ResumableRecord",
     "Execution",
     # built-in stages
     "ContextBuilder",

@@ -53,6 +53,7 @@ from .stages import (
     Execution,
     ObserveStage,
     RecordStage,
+    ResumableRecord,
     StageError,
     StageName,
     as_async,
@@ -152,18 +153,22 @@ class OADERLoop:
         self.backend = backend
         self.clock = clock
         self.risk = risk
-        rid = run_id if run_id is not None else getattr(record, "run_id", None)
+        resumable = record if isinstance(record, ResumableRecord) else None
+        self._resumable = resumable
+        rid = run_id if run_id is not None else (resumable.run_id if resumable else None)
         if not rid:
-            raise ConfigError("pass run_id=... (the record stage has no run_id attribute)")
+            raise ConfigError(
+                "pass run_id=... (the record stage is not a ResumableRecord naming its run)"
+            )
         self.run_id: str = rid
         self.view = view
         self.every = every
         self.on_error: OnError = on_error
         self.progress = progress
         self.callback: BaseLoopCallback | None = make_callback(callbacks)
-        self.step_index: int = int(getattr(record, "next_step", 0) or 0)
+        self.step_index: int = resumable.next_step if resumable else 0
         self.last_record: StepRecord | None = None
-        self._prev_equity: float | None = getattr(record, "last_equity", None)
+        self._prev_equity: float | None = resumable.last_equity if resumable else None
         self._sync = backend.advance_to if isinstance(backend, MarketSync) else None
         self._times: list[datetime] | None = None
         self._pos = 0
@@ -173,7 +178,7 @@ class OADERLoop:
                     "a SimulatedClock needs view=... (a MarketView) to know the decision times"
                 )
             times = view.decision_times(every)
-            after = getattr(record, "last_timestamp", None)
+            after = resumable.last_timestamp if resumable else None
             first = pd.Timestamp(clock.now())
             if start is not None:
                 first = max(first, pd.Timestamp(start))
@@ -294,9 +299,8 @@ class OADERLoop:
         if verify is not None:
             self._verify(record, verify)
             record = verify
-            replay = getattr(self.record, "replay", None)
-            if callable(replay):
-                replay(record)
+            if self._resumable is not None:
+                self._resumable.replay(record)
         else:
             try:
                 await self._stages["record"](record)
@@ -412,10 +416,12 @@ class OADERLoop:
             StageError: If a re-run step differs from its record.
             ConfigError: If the record stage cannot :meth:`rewind` / :meth:`replay`.
         """
-        rewind = getattr(self.record, "rewind", None)
-        if not callable(rewind) or not callable(getattr(self.record, "replay", None)):
-            raise ConfigError("fast_forward needs a record stage with rewind() and replay()")
-        rewind()
+        if self._resumable is None:
+            raise ConfigError(
+                "fast_forward needs a ResumableRecord stage (rewind() and replay(), e.g. "
+                "ExplainRecorder)"
+            )
+        self._resumable.rewind()
         self.step_index = 0
         self._prev_equity = None
         for rec in recorded:

@@ -47,6 +47,7 @@ __all__ = [
     "ExecuteStage",
     "ObserveStage",
     "RecordStage",
+    "ResumableRecord",
     "StageError",
     "StageName",
     "as_async",
@@ -120,6 +121,31 @@ class RecordStage(Protocol):
 
     def __call__(self, step: StepRecord, /) -> Awaitable[None] | None:
         """Record ``step`` durably."""
+        ...
+
+
+@runtime_checkable
+class ResumableRecord(RecordStage, Protocol):
+    """A record stage that also tells the loop where its run stands, and can replay it.
+
+    The loop reads exactly these members (and only from a record stage that has them all):
+    ``run_id`` names the run when the loop is given none; ``next_step``, ``last_timestamp`` and
+    ``last_equity`` say where a resumed run continues; :meth:`rewind` and :meth:`replay` let
+    :meth:`~axon_lab.oader.OADERLoop.fast_forward` re-run recorded steps without writing them.
+    :class:`~axon_lab.oader.ExplainRecorder` is one.
+    """
+
+    run_id: str
+    next_step: int
+    last_timestamp: datetime | None
+    last_equity: float | None
+
+    def rewind(self) -> None:
+        """Go back to before the run's first step (state only; nothing is deleted)."""
+        ...
+
+    def replay(self, step: StepRecord, /) -> None:
+        """Take ``step`` as recorded (update state as recording it would, without writing)."""
         ...
 
 

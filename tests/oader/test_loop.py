@@ -359,3 +359,34 @@ def test_make_agent_on_a_wall_clock_backend_makes_a_live_loop(agent_factory: Any
     steps = loop.store.steps("t")
     assert len(steps) == 2
     assert steps[0].analysis.source is AnalysisSource.RULES
+
+
+def test_the_loop_reads_a_record_stage_only_through_resumable_record():
+    from axon_lab.data import make_synthetic
+    from axon_lab.errors import ConfigError
+    from axon_lab.oader import ExplainRecorder, ResumableRecord, make_agent
+
+    loop = make_agent(
+        make_synthetic(80, timeframe="1h", seed=2, symbol="SYN"),
+        store="sqlite://",
+        run_id="proto",
+        progress=False,
+    )
+    assert isinstance(loop.record, ExplainRecorder)
+    assert isinstance(loop.record, ResumableRecord)
+    plain = []  # a plain function records, but cannot name its run or be replayed
+    assert not isinstance(plain.append, ResumableRecord)
+    from axon_lab.oader import OADERLoop
+
+    with pytest.raises(ConfigError, match="not a ResumableRecord naming its run"):
+        OADERLoop(
+            loop.observe, loop.analyze, loop.decide, loop.execute, plain.append,
+            loop.backend, loop.clock, view=loop.view,
+        )  # fmt: skip
+    other = OADERLoop(
+        loop.observe, loop.analyze, loop.decide, loop.execute, plain.append,
+        loop.backend, loop.clock, view=loop.view, run_id="p", progress=False,
+    )  # fmt: skip
+    with pytest.raises(ConfigError, match="fast_forward needs a ResumableRecord"):
+        other.fast_forward([])
+    loop.close()
