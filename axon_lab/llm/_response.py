@@ -81,14 +81,7 @@ class LLMResponse:
         Raises:
             TypeError: For a name that is not a field.
         """
-        if not _PLAIN or type(self) is not LLMResponse or not changes.keys() <= _FIELDS.keys():
-            return dataclasses.replace(self, **changes)  # (raises TypeError for a bad name)
-        # what dataclasses.replace does (every field passed to __init__, which only stores them),
-        # at half the cost: each client stamps every response it returns
-        new = object.__new__(LLMResponse)
-        for name in _FIELDS:
-            _set(new, name, changes[name] if name in changes else getattr(self, name))
-        return new
+        return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
         """Serialise to JSON-compatible data (the cache's storage format)."""
@@ -155,11 +148,3 @@ class LLMResponse:
             retry_errors=tuple(clip(e, MAX_ERROR_CHARS) for e in self.retry_errors),
             request_parts=self.request_parts,
         )
-
-
-_FIELDS = dict.fromkeys(f.name for f in dataclasses.fields(LLMResponse))
-_set = object.__setattr__
-# the fast replace holds while __init__ only stores its fields
-_PLAIN = all(f.init for f in dataclasses.fields(LLMResponse)) and not hasattr(
-    LLMResponse, "__post_init__"
-)
