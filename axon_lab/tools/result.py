@@ -8,8 +8,7 @@ that prefers exceptions calls :meth:`ToolResult.raise_for_error`.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import FrozenInstanceError
+from dataclasses import dataclass, field
 from typing import Any
 
 from axon_lab.errors import ToolError
@@ -44,16 +43,7 @@ def error_payload(kind: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"ok": False, "error": {"type": kind, "message": message, **extra}}
 
 
-_UNSET: Any = object()  # a deferred payload not built yet
-
-
-def _built() -> dict[str, Any]:  # the _build of a result whose payload is already there
-    raise AssertionError("unreachable: the payload is built")
-
-
-_EMPTY: Any = object()  # no payload given: a new empty dict
-
-
+@dataclass(frozen=True, slots=True)
 class ToolResult:
     """The typed outcome of one tool call (immutable).
 
@@ -64,75 +54,20 @@ class ToolResult:
         report: The risk chain's report, for trading operations that reached the chain.
         value: The typed value the payload was made from, where there is one (the
             :class:`~axon_lab.records.PortfolioSnapshot` of ``query_portfolio``), for code
-            that reads the result in Python; it says nothing the payload does not.
-
-    The payload may be built lazily (:meth:`deferred`): code that only reads :attr:`report`
-    (the OADER Execute stage) never pays for the JSON object; the first read of :attr:`payload`
-    or :attr:`text` builds it, once. Equality, ``repr`` and immutability are those of a frozen
-    dataclass over ``(tool, ok, payload, report)``; ``value``, a typed view of the payload, is
-    not compared.
+            that reads the result in Python; it says nothing the payload does not, and is not
+            compared.
     """
-
-    __slots__ = ("_build", "_payload", "ok", "report", "tool", "value")
-    __match_args__ = ("tool", "ok", "payload", "report")
 
     tool: str
     ok: bool
-    report: ExecutionReport | None
-    value: Any
-    _payload: Any  # the payload, or _UNSET until _build makes it
-    _build: Callable[[], dict[str, Any]]  # called only while _payload is _UNSET
-
-    def __init__(
-        self,
-        *,
-        tool: str,
-        ok: bool,
-        payload: dict[str, Any] = _EMPTY,
-        report: ExecutionReport | None = None,
-        value: Any = None,
-    ) -> None:
-        _set_tool(self, tool)
-        _set_ok(self, ok)
-        _set_payload(self, {} if payload is _EMPTY else payload)
-        _set_build(self, _built)
-        _set_report(self, report)
-        _set_value(self, value)
-
-    @classmethod
-    def deferred(
-        cls,
-        *,
-        tool: str,
-        ok: bool,
-        build: Callable[[], dict[str, Any]],
-        report: ExecutionReport | None = None,
-        value: Any = None,
-    ) -> ToolResult:
-        """A result whose payload ``build()`` makes on first read (``build`` must be pure)."""
-        result = object.__new__(cls)
-        _set_tool(result, tool)
-        _set_ok(result, ok)
-        _set_payload(result, _UNSET)
-        _set_build(result, build)
-        _set_report(result, report)
-        _set_value(result, value)
-        return result
-
-    @property
-    def payload(self) -> dict[str, Any]:
-        """The JSON object returned to the LLM."""
-        payload: dict[str, Any] = self._payload
-        if payload is _UNSET:
-            payload = self._build()
-            _set_payload(self, payload)
-            _set_build(self, _built)  # drop the closure (and what it holds)
-        return payload
+    payload: dict[str, Any] = field(default_factory=dict)
+    report: ExecutionReport | None = None
+    value: Any = field(default=None, compare=False, repr=False)
 
     @property
     def text(self) -> str:
         """The payload as compact JSON (what :meth:`Tool.execute` returns)."""
-        return _TEXT.encode(self.payload)
+        return json.dumps(self.payload, separators=(",", ":"), allow_nan=False, default=str)
 
     @property
     def error(self) -> dict[str, Any] | None:
@@ -155,53 +90,3 @@ class ToolResult:
     def failure(cls, tool: str, kind: str, message: str, **extra: Any) -> ToolResult:
         """A failed result carrying :func:`error_payload`."""
         return cls(tool=tool, ok=False, payload=error_payload(kind, message, **extra))
-
-    # ------------------------------------------------------------ frozen-dataclass behaviour
-
-    def _fields(self) -> tuple[Any, ...]:
-        return (self.tool, self.ok, self.payload, self.report)
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, ToolResult) and other.__class__ is self.__class__:
-            return self._fields() == other._fields()
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(self._fields())  # like the dataclass: a dict payload is unhashable
-
-    def __repr__(self) -> str:
-        return (
-            f"{type(self).__qualname__}(tool={self.tool!r}, ok={self.ok!r}, "
-            f"payload={self.payload!r}, report={self.report!r})"
-        )
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise FrozenInstanceError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise FrozenInstanceError(f"cannot delete field {name!r}")
-
-    def __reduce__(self) -> tuple[Any, ...]:  # copy, deepcopy and pickle: payload built
-        return (_rebuild, (self.tool, self.ok, self.payload, self.report, self.value))
-
-
-# the slots, set directly (the class refuses attribute assignment: it is immutable)
-_SLOTS: dict[str, Any] = {name: ToolResult.__dict__[name] for name in ToolResult.__slots__}
-_set_tool = _SLOTS["tool"].__set__
-_set_ok = _SLOTS["ok"].__set__
-_set_report = _SLOTS["report"].__set__
-_set_value = _SLOTS["value"].__set__
-_set_payload = _SLOTS["_payload"].__set__
-_set_build = _SLOTS["_build"].__set__
-# what json.dumps(payload, separators=(",", ":"), allow_nan=False, default=str) uses
-_TEXT = json.JSONEncoder(separators=(",", ":"), allow_nan=False, default=str)
-
-
-def _rebuild(
-    tool: str,
-    ok: bool,
-    payload: dict[str, Any],
-    report: ExecutionReport | None,
-    value: Any = None,
-) -> ToolResult:
-    return ToolResult(tool=tool, ok=ok, payload=payload, report=report, value=value)

@@ -112,11 +112,7 @@ def report_payload(report: ExecutionReport) -> dict[str, Any]:
 
 
 def _result(tool: str, report: ExecutionReport) -> ToolResult:
-    # the LLM's JSON object is built on first read: code that reads only the typed report (the
-    # OADER Execute stage) never pays for it; the report is immutable, so it is the same object
-    return ToolResult.deferred(
-        tool=tool, ok=report.ok, build=lambda: report_payload(report), report=report
-    )
+    return ToolResult(tool=tool, ok=report.ok, payload=report_payload(report), report=report)
 
 
 class PlaceOrderTool(BaseTool[PlaceOrderArgs]):
@@ -240,16 +236,11 @@ class QueryPortfolioTool(BaseTool[QueryPortfolioArgs]):
     async def _arun(self, args: QueryPortfolioArgs) -> ToolResult:
         backend = self.chain.backend
         snap = await backend.query_portfolio()
-        orders = tuple(await backend.open_orders()) if args.include_open_orders else None
-
-        def build() -> dict[str, Any]:
-            payload = _portfolio_payload(snap)
-            if orders is not None:
-                payload["open_orders"] = [_compact(a) for a in orders]
-            return payload
-
-        # the Observe stage reads the typed snapshot; the JSON is made when an LLM reads it
-        return ToolResult.deferred(tool=self.name, ok=True, build=build, value=snap)
+        payload = _portfolio_payload(snap)
+        if args.include_open_orders:
+            payload["open_orders"] = [_compact(a) for a in await backend.open_orders()]
+        # the JSON for an LLM, and the typed snapshot it is made from for the Observe stage
+        return ToolResult(tool=self.name, ok=True, payload=payload, value=snap)
 
 
 def _portfolio_payload(snap: PortfolioSnapshot) -> dict[str, Any]:

@@ -1,15 +1,7 @@
-"""ToolResult's deferred payload, and the hand-written JSON of the Execute stage's tool calls.
-
-An order tool builds its LLM-facing payload only when ``payload``/``text`` is read; the result
-must behave exactly like one built eagerly (equality, repr, immutability, copies, pickling). The
-Execute stage writes its ``place_order`` arguments without ``json.dumps``: the text must be the
-very string ``json.dumps(args, separators=(",", ":"))`` gives.
-"""
+"""ToolResult: the JSON an LLM reads and the typed values code reads, from one call."""
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 import json
 import pickle
 from datetime import UTC, datetime
@@ -29,47 +21,6 @@ T = datetime(2024, 1, 2, tzinfo=UTC)
 def tools() -> Any:
     backend = MockTradingBackend({"X": 10.0}, cash=1_000.0, clock=SimulatedClock(T))
     return make_trading_tools(backend, id_prefix="t")
-
-
-def test_the_payload_is_built_on_first_read_only_once():
-    calls: list[int] = []
-
-    def build() -> dict[str, Any]:
-        calls.append(1)
-        return {"ok": True, "n": len(calls)}
-
-    result = ToolResult.deferred(tool="t", ok=True, build=build)
-    assert calls == []
-    assert result.payload == {"ok": True, "n": 1}
-    assert result.text == '{"ok":true,"n":1}'
-    assert result.payload is result.payload
-    assert calls == [1]
-
-
-def test_a_deferred_result_behaves_like_an_eager_one(tools):
-    deferred = tools.place.run('{"symbol": "X", "side": "buy", "quantity": 2}')
-    report = deferred.report
-    eager = ToolResult(
-        tool="place_order", ok=report.ok, payload=report_payload(report), report=report
-    )
-    assert deferred == eager
-    assert repr(deferred) == repr(eager)
-    assert deferred.text == eager.text
-    assert deferred.text == json.dumps(
-        report_payload(report), separators=(",", ":"), allow_nan=False, default=str
-    )
-    assert deferred.error is None
-    assert deferred.raise_for_error() is deferred
-    assert copy.copy(deferred) == eager
-    assert copy.deepcopy(deferred) == eager
-    assert pickle.loads(pickle.dumps(deferred)) == eager
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        deferred.ok = False  # type: ignore[misc]
-    with pytest.raises(TypeError):
-        hash(deferred)
-    match deferred:
-        case ToolResult(tool, ok, payload, rep):
-            assert (tool, ok, payload, rep) == ("place_order", True, eager.payload, report)
 
 
 def test_a_refused_order_reads_the_same_error(tools):
