@@ -1,0 +1,23 @@
+"""Audits of an agent's honesty: look-ahead, training-cutoff contamination, memorisation, stability.
+
+The only public API is what this module exports.
+"""
+
+from __future__ import annotations
+
+from axon_lab.audit._lookahead import (
+    LookAheadDifference,
+    LookAheadReport,
+    StageContext,
+    check_lookahead,
+    compare_outputs,
+)
+
+__all__ = [
+    # look-ahead check of any Analyze or Decide stage
+    "check_lookahead",
+    "compare_outputs",
+    "StageContext",
+    "LookAheadReport",
+    "LookAheadDifference",
+]
