@@ -5,6 +5,14 @@ The only public API is what this module exports.
 
 from __future__ import annotations
 
+from axon_lab.audit._cutoffs import (
+    CutoffRegistry,
+    ModelCutoff,
+    WindowClass,
+    classify_window,
+    load_cutoffs,
+    parse_cutoff,
+)
 from axon_lab.audit._lookahead import (
     LookAheadDifference,
     LookAheadReport,
@@ -20,4 +28,11 @@ __all__ = [
     "StageContext",
     "LookAheadReport",
     "LookAheadDifference",
+    # training cutoffs
+    "load_cutoffs",
+    "CutoffRegistry",
+    "ModelCutoff",
+    "classify_window",
+    "WindowClass",
+    "parse_cutoff",
 ]
