@@ -5,6 +5,13 @@ The only public API is what this module exports.
 
 from __future__ import annotations
 
+from axon_lab.audit._anonymise import (
+    Anonymised,
+    PromptLeak,
+    anonymise_frame,
+    prompt_leaks,
+    real_markers,
+)
 from axon_lab.audit._cutoffs import (
     CutoffRegistry,
     ModelCutoff,
@@ -20,6 +27,7 @@ from axon_lab.audit._lookahead import (
     check_lookahead,
     compare_outputs,
 )
+from axon_lab.audit._memorisation import MemorisationReport, anonymised_rerun
 
 __all__ = [
     # look-ahead check of any Analyze or Decide stage
@@ -35,4 +43,12 @@ __all__ = [
     "classify_window",
     "WindowClass",
     "parse_cutoff",
+    # memorisation: the anonymised re-run
+    "anonymised_rerun",
+    "MemorisationReport",
+    "anonymise_frame",
+    "Anonymised",
+    "real_markers",
+    "prompt_leaks",
+    "PromptLeak",
 ]
