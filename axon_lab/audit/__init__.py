@@ -28,6 +28,7 @@ from axon_lab.audit._lookahead import (
     compare_outputs,
 )
 from axon_lab.audit._memorisation import MemorisationReport, anonymised_rerun
+from axon_lab.audit._stability import StabilityReport, StepStability, check_stability
 
 __all__ = [
     # look-ahead check of any Analyze or Decide stage
@@ -51,4 +52,8 @@ __all__ = [
     "real_markers",
     "prompt_leaks",
     "PromptLeak",
+    # decision stability
+    "check_stability",
+    "StabilityReport",
+    "StepStability",
 ]

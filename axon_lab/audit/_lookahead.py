@@ -260,7 +260,8 @@ def _context(view: MarketView, t: pd.Timestamp, variant: str, cash: float) -> St
     return StageContext(view=view, clock=clock, tools=tools, time=clock.now(), variant=variant)
 
 
-def _call(stage: Any, *args: Any) -> Any:
+def call_stage(stage: Any, *args: Any) -> Any:
+    """Call a sync or async stage and return its result (blocking)."""
     from axon_lab.oader.stages import as_async, run_blocking
 
     async def call() -> Any:
@@ -418,7 +419,7 @@ def check_lookahead(
             )
             obs = ContextBuilder(v, ctx.tools.query, lookback=lookback)(ctx.time)
             outputs[variant] = (
-                _call(stage, obs) if kind == "analyze" else _call(stage, analysis, obs)
+                call_stage(stage, obs) if kind == "analyze" else call_stage(stage, analysis, obs)
             )
         for variant in variants:
             for path, a, b in compare_outputs(
