@@ -1,5 +1,13 @@
 """Audits of an agent's honesty: look-ahead, training-cutoff contamination, memorisation, stability.
 
+* :func:`check_lookahead`: does any Analyze or Decide stage's output change when the future does?
+* :func:`load_cutoffs`, :func:`classify_window`: which models may have seen which period;
+* :func:`anonymised_rerun`: does the run survive a neutral ticker, rescaled prices and shifted
+  dates (memorisation)?
+* :func:`check_stability`: does the model agree with itself when a step is re-sampled?
+* :func:`run_audit`: all of them on a recorded run (``axon-lab audit RUN_ID``), saved as
+  ``runs/<run id>/audit.json`` and shown in the run's explain report.
+
 The only public API is what this module exports.
 """
 
@@ -28,9 +36,18 @@ from axon_lab.audit._lookahead import (
     compare_outputs,
 )
 from axon_lab.audit._memorisation import MemorisationReport, anonymised_rerun
+from axon_lab.audit._results import AUDIT_FILE, AUDIT_PARTS, audit_lines, load_audit, save_audit
+from axon_lab.audit._run import run_audit
 from axon_lab.audit._stability import StabilityReport, StepStability, check_stability
 
 __all__ = [
+    # every audit of a recorded run, and where the results live
+    "run_audit",
+    "save_audit",
+    "load_audit",
+    "audit_lines",
+    "AUDIT_FILE",
+    "AUDIT_PARTS",
     # look-ahead check of any Analyze or Decide stage
     "check_lookahead",
     "compare_outputs",
