@@ -407,7 +407,7 @@ def audit(
     times: Annotated[int, typer.Option(help="Decision times of the look-ahead check.")] = 5,
     seed: Annotated[int, typer.Option(help="Seed of every audit.")] = 0,
 ) -> None:
-    """Audit a recorded run: look-ahead check, anonymised re-run, decision stability.
+    """Audit a recorded run: look-ahead, sensitivity, anonymised re-run, decision stability.
 
     Writes ``<out>/<run id>/audit.json`` and regenerates the run's report with an Audits section.
     """

@@ -5,6 +5,7 @@
 * :func:`anonymised_rerun`: does the run survive a neutral ticker, rescaled prices and shifted
   dates (memorisation)?
 * :func:`check_stability`: does the model agree with itself when a step is re-sampled?
+* :func:`check_sensitivity`: does a decision survive moving recent bars within their range?
 * :func:`run_audit`: all of them on a recorded run (``axon-lab audit RUN_ID``), saved as
   ``runs/<run id>/audit.json`` and shown in the run's explain report.
 
@@ -38,6 +39,7 @@ from axon_lab.audit._lookahead import (
 from axon_lab.audit._memorisation import MemorisationReport, anonymised_rerun
 from axon_lab.audit._results import AUDIT_FILE, AUDIT_PARTS, audit_lines, load_audit, save_audit
 from axon_lab.audit._run import run_audit
+from axon_lab.audit._sensitivity import SensitivityReport, TimeSensitivity, check_sensitivity
 from axon_lab.audit._stability import StabilityReport, StepStability, check_stability
 
 __all__ = [
@@ -73,4 +75,8 @@ __all__ = [
     "check_stability",
     "StabilityReport",
     "StepStability",
+    # counterfactual sensitivity
+    "check_sensitivity",
+    "SensitivityReport",
+    "TimeSensitivity",
 ]

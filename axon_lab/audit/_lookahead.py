@@ -249,7 +249,8 @@ def _perturb(
     return out
 
 
-def _context(view: MarketView, t: pd.Timestamp, variant: str, cash: float) -> StageContext:
+def stage_context(view: MarketView, t: pd.Timestamp, variant: str, cash: float) -> StageContext:
+    """The context of one variant at ``t``: a clock at ``t`` and tools over a mock account."""
     from axon_lab.backends import MockTradingBackend
     from axon_lab.tools import make_trading_tools
 
@@ -258,6 +259,13 @@ def _context(view: MarketView, t: pd.Timestamp, variant: str, cash: float) -> St
     backend = MockTradingBackend(prices, cash=cash, clock=clock)
     tools = make_trading_tools(backend, view=view, clock=clock)
     return StageContext(view=view, clock=clock, tools=tools, time=clock.now(), variant=variant)
+
+
+def stage_name(stage: Any) -> str:
+    """A stage's name: its ``name``, its function name, else its class name."""
+    return str(
+        getattr(stage, "name", None) or getattr(stage, "__name__", None) or type(stage).__name__
+    )
 
 
 def call_stage(stage: Any, *args: Any) -> Any:
@@ -270,13 +278,14 @@ def call_stage(stage: Any, *args: Any) -> Any:
     return run_blocking(call())
 
 
-def _sample_times(
+def sample_times(
     view: MarketView,
     times: Sequence[Any] | None,
     n_times: int,
     warmup: int,
     rng: np.random.Generator,
 ) -> list[pd.Timestamp]:
+    """The decision times to check: ``times`` validated, else ``n_times`` drawn after ``warmup``."""
     decision = view.decision_times()
     if times is not None:
         picked = [pd.Timestamp(t) for t in times]
@@ -388,7 +397,7 @@ def check_lookahead(
     from axon_lab.oader import ContextBuilder
 
     rng = np.random.default_rng(seed)
-    picked = _sample_times(view, times, n_times, warmup, rng)
+    picked = sample_times(view, times, n_times, warmup, rng)
     frames = _frames(view)
     tf = view.timeframe
     full_view = _variant_view(frames, tf.label, feature_spec, lambda f: f)
@@ -410,13 +419,9 @@ def check_lookahead(
             )
         outputs: dict[str, Any] = {}
         for variant, v in views.items():
-            ctx = _context(v, t, variant, cash)
+            ctx = stage_context(v, t, variant, cash)
             stage = build(ctx)
-            name = str(
-                getattr(stage, "name", None)
-                or getattr(stage, "__name__", None)
-                or type(stage).__name__
-            )
+            name = stage_name(stage)
             obs = ContextBuilder(v, ctx.tools.query, lookback=lookback)(ctx.time)
             outputs[variant] = (
                 call_stage(stage, obs) if kind == "analyze" else call_stage(stage, analysis, obs)

@@ -6,6 +6,7 @@ It rebuilds what each audit needs from the run's stored :class:`~axon_lab.oader.
   its window;
 * the look-ahead check of its Analyze stage (the rules analyst, or the LLM analyst when a client
   is given), at decision times inside the run's window;
+* the counterfactual sensitivity of that stage (:func:`check_sensitivity`) at the same times;
 * the anonymised re-run (:func:`anonymised_rerun`), recorded in the same store;
 * decision stability (:func:`check_stability`).
 
@@ -28,6 +29,7 @@ from axon_lab.errors import AxonError, ConfigError
 from ._cutoffs import CutoffRegistry, classify_window, load_cutoffs
 from ._lookahead import StageContext, check_lookahead
 from ._memorisation import anonymised_rerun
+from ._sensitivity import check_sensitivity
 from ._stability import check_stability
 
 if TYPE_CHECKING:
@@ -121,14 +123,14 @@ def run_audit(
         }
     if data is None:
         reason = "the run was built from a frame or a file; pass its data (--data)"
-        for key in ("lookahead", "memorisation", "stability"):
+        for key in ("lookahead", "sensitivity", "memorisation", "stability"):
             not_run[key] = reason
         return results
     needs_model = cfg.analyst == "llm" and analyst is None
     model_reason = f"the run used the LLM {cfg.model!r}; pass a client (--llm local|openai)"
     build = _analyze_builder(cfg, analyst)
     if build is None:
-        not_run["lookahead"] = (
+        not_run["lookahead"] = not_run["sensitivity"] = (
             model_reason if needs_model else f"the custom analyst {cfg.model!r} cannot be rebuilt"
         )
     else:
@@ -142,6 +144,13 @@ def run_audit(
             results["lookahead"] = report.to_dict()
         except AxonError as exc:
             not_run["lookahead"] = f"failed: {exc}"
+        try:
+            moved = check_sensitivity(
+                build, data, times=pick, lookback=cfg.lookback, cash=cfg.cash, seed=seed
+            )
+            results["sensitivity"] = moved.to_dict()
+        except AxonError as exc:
+            not_run["sensitivity"] = f"failed: {exc}"
     if needs_model or cfg.not_rebuildable:
         reason = model_reason if needs_model else "; ".join(cfg.not_rebuildable)
         not_run["memorisation"] = not_run["stability"] = reason

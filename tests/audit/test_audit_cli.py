@@ -59,6 +59,7 @@ def test_audit_runs_the_three_audits_and_adds_them_to_the_report(store_url, tmp_
     assert saved["lookahead"]["passed"] is True
     assert saved["memorisation"]["decision_agreement"] == 1.0
     assert saved["stability"]["unstable_steps"] == []
+    assert 0.0 <= saved["sensitivity"]["flip_rate"] <= 1.0
     assert saved["seed"] == 3
     md = (tmp_path / "runs" / "rules-run" / "report.md").read_text()
     assert "look-ahead check of rules:" in md
@@ -76,7 +77,7 @@ def test_an_llm_run_without_a_model_lists_each_audit_as_not_run(store_url, tmp_p
     result = CliRunner().invoke(app, ["audit", "llm-run", "--store", store_url])
     assert result.exit_code == 0, result.output
     saved = load_audit(tmp_path / "runs" / "llm-run")
-    for part in ("lookahead", "memorisation", "stability"):
+    for part in ("lookahead", "sensitivity", "memorisation", "stability"):
         assert "--llm" in saved["not_run"][part]
     assert saved["cutoff"]["window"] == "unknown"
     lines = audit_lines(saved, "llm-run")
