@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from axon_lab.data import Timeframe
 from axon_lab.errors import ConfigError
 
 from ._anonymise import PromptLeak, anonymise_frame, prompt_leaks, real_markers
@@ -225,7 +226,7 @@ def anonymised_rerun(
         interval = (0.0, 0.0)  # identical returns: the difference is exactly zero
     first, last = pd.Timestamp(original[0].timestamp), pd.Timestamp(original[n - 1].timestamp)
     # the window the run saw: its observations reach back up to `lookback` bars before it
-    lookback_span = (cfg.lookback + 1) * (frame.index[1] - frame.index[0])
+    lookback_span = (cfg.lookback + 1) * Timeframe.parse(cfg.timeframe).delta
     markers = real_markers(frame, start=first - lookback_span, end=last)
     leaks, scanned = prompt_leaks(target, rid, markers)
     return MemorisationReport(
