@@ -386,6 +386,65 @@ def llm_serve(
     raise typer.Exit(code)
 
 
+@app.command()
+def audit(
+    run_id: Annotated[str, typer.Argument(help="The recorded run to audit.")],
+    store: Annotated[str, typer.Option(help="The explain store URL.")] = "sqlite:///runs/axon.db",
+    out: Annotated[Path, typer.Option(help="Folder the results and report go under.")] = Path(
+        "runs"
+    ),
+    data: Annotated[
+        str | None,
+        typer.Option(
+            help="The run's data file (checked against its fingerprint), if not a sample."
+        ),
+    ] = None,
+    llm: Annotated[
+        str, typer.Option(help="For an LLM run: the model to re-run it with (local | openai).")
+    ] = "none",
+    samples: Annotated[int, typer.Option(help="Samples per step for decision stability.")] = 5,
+    steps: Annotated[int, typer.Option(help="Steps re-sampled for decision stability.")] = 5,
+    times: Annotated[int, typer.Option(help="Decision times of the look-ahead check.")] = 5,
+    seed: Annotated[int, typer.Option(help="Seed of every audit.")] = 0,
+) -> None:
+    """Audit a recorded run: look-ahead, sensitivity, anonymised re-run, decision stability.
+
+    Writes ``<out>/<run id>/audit.json`` and regenerates the run's report with an Audits section.
+    """
+    from axon_lab.audit import audit_lines, run_audit, save_audit
+    from axon_lab.errors import AxonError
+    from axon_lab.explain import ExplainStore, build_report, run_folder
+
+    try:
+        with ExitStack() as stack:
+            the_store = stack.enter_context(ExplainStore(store))
+            info = the_store.get_run(run_id)
+            folder = run_folder(out, info.run_id)
+            view = _report_view(info, data)
+            frame = None if view is None else view.as_of(view.end)
+            client = None if llm == "none" else _llm_client(llm, stack, out)
+            results = run_audit(
+                the_store,
+                info.run_id,
+                data=frame,
+                analyst=client,
+                n_times=times,
+                n_steps=steps,
+                n_samples=samples,
+                seed=seed,
+            )
+            path = save_audit(results, folder)
+            the_report = build_report(the_store, info.run_id, view=view, audit=results)
+        paths = the_report.save(folder)
+    except AxonError as exc:
+        _echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    for line in audit_lines(results, info.run_id):
+        _echo(f"- {line}")
+    _echo(f"audit results  {path}")
+    _echo(f"report         {paths[1]}  (and {paths[0].name})")
+
+
 def main() -> None:
     """Entry point of the ``axon-lab`` console script."""
     app()

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -35,6 +36,7 @@ from axon_lab._text import escape_html, printable
 from axon_lab.errors import ConfigError
 from axon_lab.explain._info import RunInfo
 from axon_lab.explain._orders import OrderRow, order_rows, prompts_html, short, with_prompts
+from axon_lab.explain._run_id import run_folder
 from axon_lab.explain._stats import MIN_YEARS_TO_ANNUALISE, equity_stats, periods_per_year
 from axon_lab.records import Fill, Side, StepRecord
 
@@ -283,6 +285,7 @@ def build_report(
     prices: pd.Series | None = None,
     fee_rate: float | None = None,
     figures: bool = True,
+    audit: Mapping[str, Any] | str | Path | None = None,
 ) -> RunReport:
     """Build the explain report of ``run_id``.
 
@@ -294,6 +297,9 @@ def build_report(
         fee_rate: Fee of the baseline's one purchase (default: the run config's ``fee_rate``).
         figures: Put the run's plotly figures in the HTML page (plotly.js inlined once, no
             network needed); False for a page without any script.
+        audit: The run's audit results (:mod:`axon_lab.audit`), or the folder holding their
+            ``audit.json`` (default: ``runs/<run id>``, where ``axon-lab audit`` writes it).
+            Shown as the "Audits" section; without results, a line says how to run them.
 
     Raises:
         StoreError: If the run does not exist.
@@ -380,7 +386,7 @@ def build_report(
                 fee=fee,
             )
         ]
-    return RunReport(
+    report = RunReport(
         run=info,
         summary=summary,
         baseline=baseline,
@@ -389,6 +395,17 @@ def build_report(
         notes=notes,
         figures=drawn,
     )
+    from axon_lab.audit import audit_lines, load_audit
+
+    if audit is None or isinstance(audit, str | Path):
+        audit = load_audit(run_folder(Path("runs"), run_id) if audit is None else audit)
+    lines = audit_lines(audit, run_id)
+    report.add_section(
+        "Audits",
+        markdown="\n".join(f"- {_md(line)}" for line in lines),
+        html="<ul>" + "".join(f"<li>{escape_html(line)}</li>" for line in lines) + "</ul>",
+    )
+    return report
 
 
 def _notes(info: RunInfo, steps: list[StepRecord]) -> list[str]:

@@ -14,7 +14,7 @@ says which part to pass by hand.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -241,6 +241,7 @@ def rebuild_agent(
     into: ExplainStore | str | None = None,
     new_run_id: str | None = None,
     progress: bool = False,
+    overrides: Mapping[str, Any] | None = None,
 ) -> OADERLoop:
     """Build the agent of recorded run ``run_id`` again, from its stored :class:`AgentConfig`.
 
@@ -253,6 +254,9 @@ def rebuild_agent(
         into: Where the rebuilt run records (default: ``store``).
         new_run_id: The rebuilt run's id (default: ``run_id``, which needs another store).
         progress: Show a progress bar when running.
+        overrides: ``make_agent`` arguments that replace the recorded ones (an audit's
+            variant: other sampling ``llm_params``, a shifted ``start``); with ``"data"`` among
+            them the agent is built on those bars and the data check is skipped.
 
     Raises:
         ConfigError: If the run holds no agent config, names parts that cannot be rebuilt, or
@@ -278,7 +282,9 @@ def rebuild_agent(
             f"run {run_id!r} used the LLM {cfg.model!r}; pass analyst=CachedClient(client, "
             "store=<the run's cache>, mode='replay') to replay it, or a live client to re-run it"
         )
-    source = data if data is not None else cfg.data
+    changed = dict(overrides or {})
+    other_data = "data" in changed
+    source = changed.pop("data", data if data is not None else cfg.data)
     if source is None:
         raise ConfigError(f"run {run_id!r} was built from a frame; pass data=... (the same bars)")
     target = into if into is not None else store
@@ -287,34 +293,37 @@ def rebuild_agent(
         raise ConfigError(
             f"run {run_id!r} is already in this store; pass new_run_id=... or into=<another store>"
         )
-    loop = make_agent(
-        source,
-        analyst="rules" if cfg.analyst == "rules" else analyst,
-        cash=cfg.cash,
-        fee_rate=cfg.fee_rate,
-        limits=cfg.limits,
-        gates=[build_gate(g, _clock_placeholder()) for g in cfg.gates],
-        mode=cfg.mode if cfg.mode != "custom" else "direct",
-        decision_mode=cfg.decision_mode,
-        risk_fraction=cfg.risk_fraction,
-        stop_atr=cfg.stop_atr,
-        long_only=cfg.long_only,
-        store=target,
-        run_id=rid,
-        every=cfg.every,
-        start=cfg.start,
-        lookback=cfg.lookback,
-        on_error=cfg.on_error,
-        progress=progress,
-        model_cutoff=cfg.model_cutoff,
-        max_iterations=cfg.max_iterations,
-        llm_params=cfg.llm_params,
-        instruments=cfg.instruments,
-        cancel_on_halt=cfg.cancel_on_halt,
-        confirm=_confirm(cfg.confirm),
-        confirm_above=cfg.confirm_above,
-    )
-    if loop.config.get("agent", {}).get("data_fingerprint") != cfg.data_fingerprint:
+    settings: dict[str, Any] = {
+        "analyst": "rules" if cfg.analyst == "rules" else analyst,
+        "cash": cfg.cash,
+        "fee_rate": cfg.fee_rate,
+        "limits": cfg.limits,
+        "gates": [build_gate(g, _clock_placeholder()) for g in cfg.gates],
+        "mode": cfg.mode if cfg.mode != "custom" else "direct",
+        "decision_mode": cfg.decision_mode,
+        "risk_fraction": cfg.risk_fraction,
+        "stop_atr": cfg.stop_atr,
+        "long_only": cfg.long_only,
+        "store": target,
+        "run_id": rid,
+        "every": cfg.every,
+        "start": cfg.start,
+        "lookback": cfg.lookback,
+        "on_error": cfg.on_error,
+        "progress": progress,
+        "model_cutoff": cfg.model_cutoff,
+        "max_iterations": cfg.max_iterations,
+        "llm_params": cfg.llm_params,
+        "instruments": cfg.instruments,
+        "cancel_on_halt": cfg.cancel_on_halt,
+        "confirm": _confirm(cfg.confirm),
+        "confirm_above": cfg.confirm_above,
+    }
+    loop = make_agent(source, **{**settings, **changed})
+    if (
+        not other_data
+        and loop.config.get("agent", {}).get("data_fingerprint") != cfg.data_fingerprint
+    ):
         loop.close()
         raise ConfigError(
             f"the data differs from run {run_id!r}'s (fingerprint {cfg.data_fingerprint[:19]}...);"
