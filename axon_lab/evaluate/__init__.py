@@ -41,8 +41,29 @@ from axon_lab.evaluate._sharpe import (
 )
 from axon_lab.evaluate._snooping import RomanoWolfResult, SPAResult, romano_wolf, spa_test
 from axon_lab.evaluate._trials import n_trials_from_study
+from axon_lab.evaluate._harness import evaluate
+from axon_lab.evaluate._results import BASELINES, Evaluation, buy_and_hold_equity
+from axon_lab.evaluate._spec import (
+    AgentSpec,
+    EvalWindow,
+    RandomAnalyst,
+    RandomAnalystFactory,
+    make_windows,
+    window_run_id,
+)
 
 __all__ = [
+    # the harness
+    "evaluate",
+    "AgentSpec",
+    "Evaluation",
+    "EvalWindow",
+    "make_windows",
+    "window_run_id",
+    "BASELINES",
+    "RandomAnalyst",
+    "RandomAnalystFactory",
+    "buy_and_hold_equity",
     # one run
     "run_stats",
     "RunStats",
