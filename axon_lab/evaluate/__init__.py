@@ -27,9 +27,21 @@ from axon_lab.evaluate._bootstrap import (
 from axon_lab.evaluate._calibration import CalibrationBin, CalibrationResult, calibration
 from axon_lab.evaluate._costs import square_root_cost
 from axon_lab.evaluate._fdr import FDRResult, benjamini_hochberg
+from axon_lab.evaluate._harness import evaluate
 from axon_lab.evaluate._paired import PairedComparison, paired_comparison
 from axon_lab.evaluate._pbo import PBOResult, probability_of_backtest_overfitting
 from axon_lab.evaluate._regimes import REGIMES, RegimeStats, classify_regimes, split_by_regime
+from axon_lab.evaluate._report import (
+    EvaluationReport,
+    LeaderboardInfo,
+    WindowEquityInfo,
+    build_evaluation_report,
+    get_leaderboard_info,
+    get_window_equity_info,
+    plot_leaderboard,
+    plot_window_equity,
+)
+from axon_lab.evaluate._results import BASELINES, Evaluation, buy_and_hold_equity
 from axon_lab.evaluate._run import RunStats, bar_returns, run_stats
 from axon_lab.evaluate._sharpe import (
     EULER_MASCHERONI,
@@ -40,9 +52,6 @@ from axon_lab.evaluate._sharpe import (
     sharpe_test,
 )
 from axon_lab.evaluate._snooping import RomanoWolfResult, SPAResult, romano_wolf, spa_test
-from axon_lab.evaluate._trials import n_trials_from_study
-from axon_lab.evaluate._harness import evaluate
-from axon_lab.evaluate._results import BASELINES, Evaluation, buy_and_hold_equity
 from axon_lab.evaluate._spec import (
     AgentSpec,
     EvalWindow,
@@ -50,6 +59,14 @@ from axon_lab.evaluate._spec import (
     RandomAnalystFactory,
     make_windows,
     window_run_id,
+)
+from axon_lab.evaluate._trials import n_trials_from_study
+from axon_lab.evaluate._verdict import (
+    Comparison,
+    EvaluationSummary,
+    LeaderboardRow,
+    summarize_evaluation,
+    verdict_text,
 )
 
 __all__ = [
@@ -64,6 +81,20 @@ __all__ = [
     "RandomAnalyst",
     "RandomAnalystFactory",
     "buy_and_hold_equity",
+    # the report
+    "build_evaluation_report",
+    "EvaluationReport",
+    "summarize_evaluation",
+    "EvaluationSummary",
+    "LeaderboardRow",
+    "Comparison",
+    "verdict_text",
+    "get_leaderboard_info",
+    "plot_leaderboard",
+    "LeaderboardInfo",
+    "get_window_equity_info",
+    "plot_window_equity",
+    "WindowEquityInfo",
     # one run
     "run_stats",
     "RunStats",

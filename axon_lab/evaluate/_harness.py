@@ -359,15 +359,18 @@ def evaluate(
         raise ConfigError(f"agent names {sorted(clash)} are reserved for baselines; rename them")
     for name, value in (("n_random", n_random), ("concurrency", concurrency)):
         if isinstance(value, bool) or not isinstance(value, int) or value < (name == "concurrency"):
-            raise ConfigError(f"{name} must be a non-negative int (concurrency >= 1), got {value!r}")
+            raise ConfigError(
+                f"{name} must be a non-negative int (concurrency >= 1), got {value!r}"
+            )
     workers = workers if workers is not None else (os.cpu_count() or 1)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ConfigError(f"workers must be an int >= 1, got {workers!r}")
     if evaluation_id is None:
         evaluation_id = f"eval-{pd.Timestamp.now('UTC'):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
-    if not isinstance(evaluation_id, str) or not evaluation_id.replace("-", "").replace(
-        "_", ""
-    ).replace(".", "").isalnum():
+    if (
+        not isinstance(evaluation_id, str)
+        or not evaluation_id.replace("-", "").replace("_", "").replace(".", "").isalnum()
+    ):
         raise ConfigError(
             f"evaluation_id {evaluation_id!r} must be letters, digits, '-', '_' or '.'"
         )
@@ -422,9 +425,7 @@ def evaluate(
                 task(
                     AgentSpec(
                         name=f"random-d{k}",
-                        analyst=RandomAnalystFactory(
-                            rate=rates[w], seed=_random_seed(seed, w, k)
-                        ),
+                        analyst=RandomAnalystFactory(rate=rates[w], seed=_random_seed(seed, w, k)),
                         kind="cpu",
                     ),
                     w,

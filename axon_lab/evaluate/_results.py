@@ -220,7 +220,9 @@ def collect_results(
         for name, eq, fills in (("buy_and_hold", bh, 1), ("flat", flat, 0)):
             equity[(name, w.label)] = eq
             rate = 1.0 / len(eq) if fills else 0.0
-            rows.append(_row(name, -1, w, f"vectorized:{name}/{w.label}", eq, fills, rate, cash, ppy))
+            rows.append(
+                _row(name, -1, w, f"vectorized:{name}/{w.label}", eq, fills, rate, cash, ppy)
+            )
     results = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
     return Evaluation(
         evaluation_id=evaluation_id,
