@@ -196,22 +196,24 @@ def make_windows(
                 f"{symbol}: {n_bars} bars hold no {n_windows} windows after a {warmup}-bar "
                 "warm-up; use fewer windows, a shorter warm-up or more data"
             )
-    splits = walk_forward_splits(n_bars, max(warmup, 1), test)
+    # align the windows to the end of the data: the most recent bars are always evaluated
+    offset = max(n_bars - max(warmup, 1) - test, 0) % test
+    splits = walk_forward_splits(n_bars - offset, max(warmup, 1), test)
     if len(splits) < n_windows:
         raise ConfigError(
             f"{symbol}: only {len(splits)} windows of {test} bars fit in {n_bars} bars after a "
             f"{warmup}-bar warm-up, not n_windows={n_windows}; ask for fewer or shorter windows"
         )
     out = []
-    for i, (train, tst) in enumerate(splits[-n_windows:]):
-        start = int(tst[0])
+    for i, (_, tst) in enumerate(splits[-n_windows:]):
+        start = int(tst[0]) + offset
         out.append(
             EvalWindow(
                 symbol=symbol,
                 index=i,
-                first=max(start - warmup, 0) if warmup else int(train[-1]) + 1,
+                first=start - warmup,
                 start=start,
-                stop=int(tst[-1]) + 1,
+                stop=int(tst[-1]) + 1 + offset,
             )
         )
     return out
