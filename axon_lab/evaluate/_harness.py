@@ -272,12 +272,12 @@ def _random_seed(seed: int, window: EvalWindow, draw: int) -> int:
     return int(np.random.SeedSequence(entropy).generate_state(1)[0])
 
 
-def _progress(total: int, initial: int, enabled: bool, evaluation_id: str) -> Any:
+def _progress(total: int, enabled: bool, evaluation_id: str) -> Any:
     if not enabled:
         return _NoBar()
     # lazy: tqdm.auto may import ipywidgets (and tqdm ships no type stubs)
     tqdm = importlib.import_module("tqdm.auto").tqdm
-    return tqdm(total=total, initial=initial, desc=f"evaluate {evaluation_id}", unit="step")
+    return tqdm(total=total, desc=f"evaluate {evaluation_id}", unit="step")
 
 
 class _NoBar:
@@ -411,9 +411,7 @@ def evaluate(
     try:
         if holder is not None:
             first = [_with_url(t, holder) for t in first]
-        with _open(holder or url) as reader:
-            initial = sum(min(_steps_done(reader, t.run_id) or 0, t.window.n_steps) for t in first)
-        bar = _progress(total, initial, progress, evaluation_id)
+        bar = _progress(total, progress, evaluation_id)
         try:
             _dispatch(first, workers, concurrency, bar, evaluation_id, holder)
             with _open(holder or url) as reader:
@@ -507,6 +505,13 @@ def _dispatch(
     evaluation_id: str,
     holder: Any,
 ) -> None:
+    if not tasks:
+        return
+    with _open(holder or tasks[0].store_url) as reader:
+        done = {t.run_id: _steps_done(reader, t.run_id) or 0 for t in tasks}
+    bar.update(sum(min(done[t.run_id], t.window.n_steps) for t in tasks))
+    # finished runs are skipped here, before any worker process is started
+    tasks = [t for t in tasks if done[t.run_id] != t.window.n_steps]
     cpu = [t for t in tasks if t.spec.kind == "cpu"]
     llm = [t for t in tasks if t.spec.kind == "llm"]
     if holder is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -16,11 +17,11 @@ from axon_lab.evaluate import (
     AgentSpec,
     EvalWindow,
     RandomAnalyst,
+    _harness,
     buy_and_hold_equity,
     evaluate,
     make_windows,
 )
-from axon_lab.evaluate import _harness
 from axon_lab.explain import ExplainStore
 from axon_lab.llm import CostLedger, MeteredClient, PriceTable, ScriptedClient
 
@@ -61,7 +62,7 @@ def test_windows_are_walk_forward_and_do_not_overlap() -> None:
         (70, 120, 160),
         (110, 160, 200),
     ]
-    assert all(a.stop <= b.start for a, b in zip(windows, windows[1:], strict=False))
+    assert all(a.stop <= b.start for a, b in itertools.pairwise(windows))
     with pytest.raises(ConfigError, match="only 1 windows of 150 bars fit"):
         make_windows("S", 200, n_windows=2, warmup=50, test=150)
 

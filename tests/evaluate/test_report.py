@@ -68,7 +68,8 @@ def test_the_verdict_never_claims_more_than_its_interval(
         assert shown[2] <= 0
     if not (claims_more or claims_less):
         assert "no evidence of a difference" in text
-    assert "significant" not in text and "outperform" not in text
+    assert "significant" not in text
+    assert "outperform" not in text
 
 
 def test_no_interval_no_conclusion() -> None:
@@ -115,7 +116,8 @@ def test_report_lists_every_run_id_and_the_intervals(evaluation, tmp_path: Path)
     md_path, html_path = report.save(tmp_path)
     page = html_path.read_text(encoding="utf-8")
     assert page.count('<script type="text/javascript">/**') <= 1  # plotly.js inlined once
-    assert "evaluation-fig-1" in page and md_path.read_text(encoding="utf-8") == md
+    assert "evaluation-fig-1" in page
+    assert md_path.read_text(encoding="utf-8") == md
 
 
 def test_figure_info_is_the_equity_relative_to_cash(evaluation) -> None:  # type: ignore[no-untyped-def]
