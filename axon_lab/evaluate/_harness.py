@@ -184,8 +184,12 @@ def _run_task(task: _Task) -> tuple[str, int]:
 
 def _pool_context() -> Any:
     # forkserver where the platform has it (no fork of a threaded parent), else spawn
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    # the server imports the loop once; every worker forks from it already warm
+    context.set_forkserver_preload(["axon_lab.evaluate", "axon_lab.oader", "axon_lab.explain"])
+    return context
 
 
 def _run_cpu(tasks: list[_Task], workers: int, bar: Any) -> None:
@@ -304,6 +308,7 @@ def evaluate(
     workers: int | None = None,
     concurrency: int = 8,
     progress: bool = True,
+    baselines: bool = True,
 ) -> Evaluation:
     """Run ``agent`` and its baselines over walk-forward windows of one or many symbols.
 
@@ -327,6 +332,8 @@ def evaluate(
         workers: Processes for ``kind="cpu"`` agents (default: every core).
         concurrency: Windows in flight at once for ``kind="llm"`` agents.
         progress: Show one tqdm progress bar (steps) for the whole evaluation.
+        baselines: False runs only the agents under test (no rules or random runs; the
+            vectorized buy-and-hold and flat are still computed), e.g. to time the agents alone.
 
     Returns:
         The :class:`Evaluation` (per-window results, equity curves, run ids); build its report
@@ -387,7 +394,9 @@ def evaluate(
         for w in make_windows(symbol, len(frame), n_windows=n_windows, warmup=warmup, test=test)
     ]
     specs = list(agents)
-    if RULES_BASELINE not in names:
+    if not baselines:
+        n_random = 0
+    elif RULES_BASELINE not in names:
         specs.append(AgentSpec(name=RULES_BASELINE))
 
     def task(spec: AgentSpec, w: EvalWindow, role: str) -> _Task:
@@ -445,6 +454,7 @@ def evaluate(
                 windows=windows,
                 frames=frames,
                 n_random=n_random,
+                rules_baseline=baselines,
                 cash=float(cash),
                 fee_rate=float(fee_rate),
                 seed=seed,

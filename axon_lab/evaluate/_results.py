@@ -171,6 +171,7 @@ def collect_results(
     frames: Mapping[str, pd.DataFrame],
     n_random: int,
     cash: float,
+    rules_baseline: bool = True,
     fee_rate: float,
     seed: int,
     store_url: str,
@@ -180,7 +181,7 @@ def collect_results(
 
     per_year = {s: bars_per_year(f.index, None) for s, f in frames.items()}
     stored = [(a, -1, a) for a in agents]
-    if "rules" not in agents:
+    if rules_baseline and "rules" not in agents:
         stored.append(("rules", -1, "rules"))
     stored += [("random", k, f"random-d{k}") for k in range(n_random)]
     rows: list[dict[str, Any]] = []
