@@ -19,6 +19,7 @@ Last line: ``llm_speedup=X cpu_speedup=Y``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import subprocess
@@ -54,10 +55,8 @@ def serve(latency: float) -> None:
     with FakeChatServer(lambda _request: FakeReply.chat(ANSWER), latency_s=latency) as server:
         sys.stdout.write(server.base_url + "\n")
         sys.stdout.flush()
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             server._stopping.wait()
-        except KeyboardInterrupt:
-            pass
 
 
 def llm_client() -> Any:
@@ -128,10 +127,11 @@ def bench_llm(args: argparse.Namespace) -> float:
     s, p = statistics.median(seq), statistics.median(par)
     calls = args.windows * args.steps
     print(f"LLM: {args.windows} windows x {args.steps} steps, {args.latency * 1000:.0f} ms a call")
-    print(f"  one window after another: {s:6.2f} s (median of {args.repeats}; {seq})")
-    print(
-        f"  concurrency {args.concurrency}:           {p:6.2f} s (ideal {calls * args.latency / args.concurrency:.2f} s; {par})"
-    )
+    rounded = [round(x, 2) for x in seq]
+    print(f"  one window after another: {s:6.2f} s (median of {args.repeats}; {rounded})")
+    ideal = calls * args.latency / args.concurrency
+    rounded = [round(x, 2) for x in par]
+    print(f"  concurrency {args.concurrency}: {p:6.2f} s (ideal {ideal:.2f} s; {rounded})")
     print(f"  speed-up {s / p:.1f}x (target >= 12)")
     return s / p
 
