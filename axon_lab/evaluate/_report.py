@@ -142,7 +142,7 @@ def _fmt(x: float) -> str:
     return "n/a" if not math.isfinite(x) else f"{x:+.2%}"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class EvaluationReport:
     """An evaluation's report: a value rendered as Markdown, HTML, or in a notebook.
 
@@ -153,6 +153,10 @@ class EvaluationReport:
 
     evaluation: Evaluation
     summary: EvaluationSummary
+
+    def __repr__(self) -> str:
+        ev = self.evaluation
+        return f"EvaluationReport({ev.evaluation_id!r}, agents={list(ev.agents)})"
 
     def _leaderboard_rows(self) -> list[list[str]]:
         out = []

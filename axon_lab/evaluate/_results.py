@@ -41,7 +41,7 @@ RESULT_COLUMNS = (
 )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class Evaluation:
     """What :func:`~axon_lab.evaluate.evaluate` returns.
 
@@ -69,6 +69,12 @@ class Evaluation:
     fee_rate: float
     seed: int
     store_url: str
+
+    def __repr__(self) -> str:
+        return (
+            f"Evaluation({self.evaluation_id!r}, agents={list(self.agents)}, "
+            f"windows={len(self.windows)}, store={self.store_url!r})"
+        )
 
     @property
     def agents(self) -> tuple[str, ...]:
