@@ -28,8 +28,9 @@
 
 # %%
 import tempfile
-import time
 from pathlib import Path
+
+from IPython.display import display
 
 from axon_lab.data import make_synthetic
 from axon_lab.evaluate import AgentSpec, build_evaluation_report, evaluate
@@ -74,7 +75,6 @@ print(evaluation.results[columns].round(4).head(10).to_string(index=False))
 # numbers are the same.
 
 # %%
-start = time.perf_counter()
 again = evaluate(
     AgentSpec(name="rules"),
     data,
@@ -99,7 +99,7 @@ print("identical:", again.results.equals(evaluation.results))
 
 # %%
 report = build_evaluation_report(evaluation)
-report
+display(report)
 
 # %%
 # NBVAL_CHECK_OUTPUT
