@@ -106,7 +106,8 @@ def step_returns(equity: pd.Series, cash: float) -> np.ndarray:
     """``equity[t] / equity[t-1] - 1`` with ``cash`` before the first step."""
     values = np.asarray(equity, dtype=float)
     prev = np.concatenate([[cash], values[:-1]])
-    return values / prev - 1.0
+    out: np.ndarray = values / prev - 1.0
+    return out
 
 
 def _row(

@@ -113,10 +113,10 @@ class AgentSpec:
 
     def describe(self) -> dict[str, Any]:
         """A JSON-able description, recorded in each run's config."""
-        analyst = self.analyst
+        analyst: Any = self.analyst
         if not isinstance(analyst, str):
-            analyst = getattr(analyst, "describe", None) and analyst.describe()  # type: ignore[union-attr]
-            analyst = analyst or _qualname(self.analyst)
+            describe = getattr(analyst, "describe", None)
+            analyst = describe() if callable(describe) else _qualname(analyst)
         return {
             "name": self.name,
             "analyst": analyst,
