@@ -23,9 +23,11 @@ close, market orders fill at the next bar's open):
 
 Concurrency: ``kind="cpu"`` agents (rules, random) run in ``workers`` processes
 (:class:`concurrent.futures.ProcessPoolExecutor`, forkserver/spawn context; each worker opens the
-store by URL, so the store must be a file or a server, not ``sqlite://``). ``kind="llm"`` agents
-run in this process with asyncio, ``concurrency`` windows at a time (a semaphore), sharing the
-analyst the spec's factory returns once (so one cache and one cost ledger); a
+store by URL, so the store must be a file or a server, not ``sqlite://``), or on any
+:class:`concurrent.futures.Executor` given as ``executor`` (a Dask cluster's
+``client.get_executor()`` spreads them over machines sharing a PostgreSQL store).
+``kind="llm"`` agents run in this process with asyncio, ``concurrency`` windows at a time (a
+semaphore), sharing the analyst the spec's factory returns once (one cache, one cost ledger); a
 :class:`~axon_lab.errors.BudgetExceededError` cancels every window in flight and stops the
 evaluation with an :class:`~axon_lab.errors.EvaluationError` that says how to resume.
 """
@@ -38,7 +40,7 @@ import multiprocessing
 import secrets
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -192,8 +194,22 @@ def _pool_context() -> Any:
     return context
 
 
-def _run_cpu(tasks: list[_Task], workers: int, bar: Any) -> None:
+def _collect(pool: Executor, tasks: list[_Task], bar: Any) -> None:
+    futures = [pool.submit(_run_task, task) for task in tasks]
+    try:
+        for future in as_completed(futures):
+            bar.update(future.result()[1])
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
+
+
+def _run_cpu(tasks: list[_Task], workers: int, bar: Any, executor: Executor | None) -> None:
     if not tasks:
+        return
+    if executor is not None:  # the caller's pool (e.g. Dask's client.get_executor()); kept open
+        _collect(executor, tasks, bar)
         return
     if workers == 1 or len(tasks) == 1:
         for task in tasks:
@@ -202,14 +218,7 @@ def _run_cpu(tasks: list[_Task], workers: int, bar: Any) -> None:
     with ProcessPoolExecutor(
         max_workers=min(workers, len(tasks)), mp_context=_pool_context()
     ) as pool:
-        futures = [pool.submit(_run_task, task) for task in tasks]
-        try:
-            for future in as_completed(futures):
-                bar.update(future.result()[1])
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
+        _collect(pool, tasks, bar)
 
 
 async def _arun_llm(tasks: list[_Task], concurrency: int, bar: Any) -> None:
@@ -309,6 +318,7 @@ def evaluate(
     concurrency: int = 8,
     progress: bool = True,
     baselines: bool = True,
+    executor: Executor | None = None,
 ) -> Evaluation:
     """Run ``agent`` and its baselines over walk-forward windows of one or many symbols.
 
@@ -334,6 +344,10 @@ def evaluate(
         progress: Show one tqdm progress bar (steps) for the whole evaluation.
         baselines: False runs only the agents under test (no rules or random runs; the
             vectorized buy-and-hold and flat are still computed), e.g. to time the agents alone.
+        executor: Run ``kind="cpu"`` windows on this :class:`concurrent.futures.Executor`
+            instead of local processes (``workers`` is then unused), e.g. a Dask cluster's
+            ``client.get_executor()``; each task opens the store by URL, so give a store every
+            worker reaches (``postgresql://...`` across machines). It is not shut down here.
 
     Returns:
         The :class:`Evaluation` (per-window results, equity curves, run ids); build its report
@@ -383,6 +397,15 @@ def evaluate(
         )
     url = _store_url(store)
     in_memory = url in ("sqlite://", "sqlite:///:memory:")
+    if executor is not None and not callable(getattr(executor, "submit", None)):
+        raise ConfigError(
+            f"executor must be a concurrent.futures.Executor (with submit), got {executor!r}"
+        )
+    if executor is not None and in_memory:
+        raise ConfigError(
+            "an executor's workers cannot reach an in-memory store; pass a file or server URL "
+            "(sqlite:///runs/axon.db, postgresql://...)"
+        )
     if in_memory and workers > 1:
         workers = 1  # worker processes cannot see an in-memory database; stay in this process
     shared = store if in_memory and isinstance(store, ExplainStore) else None
@@ -422,7 +445,7 @@ def evaluate(
             first = [_with_url(t, holder) for t in first]
         bar = _progress(total, progress, evaluation_id)
         try:
-            _dispatch(first, workers, concurrency, bar, evaluation_id, holder)
+            _dispatch(first, workers, concurrency, bar, evaluation_id, holder, executor)
             with _open(holder or url) as reader:
                 rates = {
                     w: trade_rate(reader.to_frame(task(agents[0], w, "agent").run_id)["action"])
@@ -443,7 +466,7 @@ def evaluate(
             ]
             if holder is not None:
                 randoms = [_with_url(t, holder) for t in randoms]
-            _dispatch(randoms, workers, concurrency, bar, evaluation_id, holder)
+            _dispatch(randoms, workers, concurrency, bar, evaluation_id, holder, executor)
         finally:
             bar.close()
         with _open(holder or url) as reader:
@@ -514,6 +537,7 @@ def _dispatch(
     bar: Any,
     evaluation_id: str,
     holder: Any,
+    executor: Executor | None = None,
 ) -> None:
     if not tasks:
         return
@@ -531,7 +555,7 @@ def _dispatch(
             bar.update(_run_in_memory(t))
         return
     _run_llm(llm, concurrency, bar, evaluation_id)
-    _run_cpu(cpu, workers, bar)
+    _run_cpu(cpu, workers, bar, executor)
 
 
 def _run_in_memory(task: _Task) -> int:

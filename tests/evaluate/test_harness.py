@@ -291,3 +291,28 @@ def test_bad_data_is_refused_with_the_fix() -> None:
         evaluate(AgentSpec(name="rules"), "no-such-sample", store="sqlite://", progress=False)
     w = EvalWindow(symbol="S", index=0, first=0, start=10, stop=30)
     assert (w.n_steps, w.label) == (20, "S/w00")
+
+
+def test_cpu_windows_run_on_a_given_executor(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    url = f"sqlite:///{tmp_path / 'ev.db'}"
+    common: dict[str, Any] = {"n_windows": 2, "warmup": 50, "n_random": 1, "progress": False}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        pooled = evaluate(
+            AgentSpec(name="rules"),
+            frame(),
+            store=url,
+            evaluation_id="pool",
+            executor=pool,
+            **common,
+        )
+        assert not pool._shutdown  # the caller's executor is left open
+    local = evaluate(
+        AgentSpec(name="rules"), frame(), store=url, evaluation_id="local", workers=1, **common
+    )
+    pd.testing.assert_frame_equal(
+        pooled.results.drop(columns=["run_id"]), local.results.drop(columns=["run_id"])
+    )
+    with pytest.raises(ConfigError, match="cannot reach an in-memory store"):
+        evaluate(AgentSpec(name="rules"), frame(), store="sqlite://", executor=pool, **common)
