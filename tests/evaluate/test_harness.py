@@ -316,3 +316,33 @@ def test_cpu_windows_run_on_a_given_executor(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match="cannot reach an in-memory store"):
         evaluate(AgentSpec(name="rules"), frame(), store="sqlite://", executor=pool, **common)
+
+
+def test_a_killed_evaluation_resumes_to_identical_results(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    import _killed_evaluation as killed
+
+    url = f"sqlite:///{tmp_path / 'ev.db'}"
+    clean = killed.run(url, "clean")
+    per_window = clean.windows[0].n_steps
+    script = Path(__file__).with_name("_killed_evaluation.py")
+    proc = subprocess.run(
+        [sys.executable, str(script), url, "killed", str(per_window + 7)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == -9, proc.stderr  # SIGKILL mid-step, in the second window
+    with ExplainStore(url) as store:
+        stored = {
+            r.run_id: len(store.steps(r.run_id)) for r in store.runs() if "killed" in r.run_id
+        }
+    assert stored == {"killed--rnd--KIL--w00": per_window, "killed--rnd--KIL--w01": 6}
+    resumed = killed.run(url, "killed")  # killing_factory never kills here (KILL_AT is 0)
+    pd.testing.assert_frame_equal(
+        resumed.results.drop(columns=["run_id"]), clean.results.drop(columns=["run_id"])
+    )
