@@ -1,10 +1,15 @@
-"""Statistics of an evaluation: many runs into one answer, with intervals and honest tests.
+"""Evaluations: an agent and its baselines over many windows, and the statistics that judge them.
 
-Pure functions over numpy arrays and pandas Series; each names the paper it implements in its
-module. Results are frozen records; every stochastic function takes ``seed`` and draws from
-``np.random.default_rng(seed)``. Bad input raises :class:`~axon_lab.errors.EvaluationError`
-naming the value and the fix. ``arch`` (bootstrap, SPA, StepM) and ``scipy`` are imported when a
-function that needs them is first called.
+The harness: :func:`evaluate` runs an :class:`AgentSpec` and its baselines (buy-and-hold, flat,
+rules, a random agent of the same trade frequency) over walk-forward windows, each window a
+resumable run in the explain store; :func:`build_evaluation_report` turns the
+:class:`Evaluation` into a leaderboard with intervals, verdicts and equity curves.
+
+The statistics: pure functions over numpy arrays and pandas Series; each names the paper it
+implements in its module. Results are frozen records; every stochastic function takes ``seed``
+and draws from ``np.random.default_rng(seed)``. Bad input raises
+:class:`~axon_lab.errors.EvaluationError` naming the value and the fix. ``arch`` (bootstrap, SPA,
+StepM) and ``scipy`` are imported when a function that needs them is first called.
 
 The only public API is what this module exports.
 

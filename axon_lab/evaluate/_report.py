@@ -194,6 +194,7 @@ class EvaluationReport:
                 "rules and random (same loop and sim backend); buy_and_hold and flat "
                 "(vectorized engine, same fill kernel)",
             ),
+            ("audits", "not run here (look-ahead check, anonymised re-run, decision stability)"),
         ]
 
     def _sharpe_line(self) -> str:
