@@ -484,8 +484,10 @@ def evaluate(
                 store_url=url,
             )
     finally:
-        if holder is not None and holder is not shared:
-            holder.close()
+        if holder is not None:
+            _MEMORY.pop(f"memory:{id(holder)}", None)
+            if holder is not shared:
+                holder.close()
     return result
 
 
