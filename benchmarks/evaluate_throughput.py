@@ -7,6 +7,8 @@ with a valid analysis after ``--latency`` seconds (default 100 ms). The same eva
 
 CPU: a rules evaluation of ``--windows`` windows x ``--cpu-steps`` steps runs in this process
 (``workers=1``) and in ``--workers`` processes (forkserver/spawn); target >= 1.6x on two cores.
+For reference it also times one worker process (pool start-up included), which separates the
+start-up cost from the parallel speed-up.
 
 Both evaluate only the agent (``baselines=False``), each run in a fresh SQLite file store, and
 repeat ``--repeats`` times; the medians are reported.
@@ -21,12 +23,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import multiprocessing
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import warnings
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -147,15 +151,20 @@ def bench_cpu(args: argparse.Namespace) -> float:
         "baselines": False,
     }
     timed(**common, workers=1)  # warm-up: numba cache, imports
-    one, many = [], []
+    one, many, pool_one = [], [], []
     for _ in range(args.repeats):
         one.append(timed(**common, workers=1))
         many.append(timed(**common, workers=args.workers))
-    o, m = statistics.median(one), statistics.median(many)
+        # for reference: one worker process (its start-up is timed: it starts at first submit)
+        context = multiprocessing.get_context("forkserver")
+        with ProcessPoolExecutor(max_workers=1, mp_context=context) as single:
+            pool_one.append(timed(**common, executor=single))
+    o, m, p1 = (statistics.median(x) for x in (one, many, pool_one))
     print(f"CPU: rules, {args.windows} windows x {args.cpu_steps} steps")
     print(f"  one process: {o:6.2f} s (median of {args.repeats}; {[round(x, 2) for x in one]})")
     print(f"  {args.workers} processes: {m:6.2f} s ({[round(x, 2) for x in many]})")
-    print(f"  speed-up {o / m:.2f}x (target >= 1.6)")
+    print(f"  1 worker process: {p1:6.2f} s ({[round(x, 2) for x in pool_one]})")
+    print(f"  speed-up {o / m:.2f}x (target >= 1.6); {p1 / m:.2f}x against 1 worker process")
     return o / m
 
 
