@@ -13,6 +13,9 @@
 - ``axon-lab sweep``: tunes an SMA-cross rule with Optuna over walk-forward splits, with
   ``--workers`` processes on one study in ``--storage`` (PostgreSQL shares it between machines);
   prints the Pareto front, in-sample beside out-of-sample.
+- ``axon-lab evaluate``: the rules agent against its baselines (buy-and-hold, flat, random of the
+  same trade frequency) over walk-forward windows of bundled samples, on every core; writes the
+  evaluation report under ``runs/<evaluation id>/``; ``--resume ID`` finishes an interrupted one.
 - ``axon-lab llm serve``: serves the local SmolLM2 model on an OpenAI-compatible endpoint until
   Ctrl-C (needs the ``local-llm`` extra).
 """
@@ -355,6 +358,8 @@ def sweep(
     cols = [c for c in res.columns if c.startswith(("params_", "is_", "oos_"))]
     _echo("Pareto front (in-sample beside walk-forward out-of-sample):")
     _echo(front[["number", *cols]].to_string(index=False))
+    if result.overfitting is not None:  # how much of the best result is selection
+        _echo(result.overfitting.describe())
     if best_json is not None:
         _echo(f"best parameters: {best_json}")
 
@@ -443,6 +448,60 @@ def audit(
         _echo(f"- {line}")
     _echo(f"audit results  {path}")
     _echo(f"report         {paths[1]}  (and {paths[0].name})")
+
+
+# ---------------------------------------------------------------- evaluate (issue 18)
+@app.command()
+def evaluate(
+    data: Annotated[
+        list[str] | None,
+        typer.Option(help="Samples or OHLCV files, one symbol each (repeat the option)."),
+    ] = None,
+    windows: Annotated[int, typer.Option(help="Walk-forward windows per symbol.")] = 4,
+    window_bars: Annotated[int, typer.Option(help="Decision bars per window.")] = 60,
+    warmup: Annotated[int, typer.Option(help="Bars the analyst reads before a window.")] = 60,
+    random_draws: Annotated[int, typer.Option(help="Draws of the random baseline.")] = 3,
+    seed: Annotated[int, typer.Option(help="Seed of the random baseline and bootstrap.")] = 0,
+    workers: Annotated[int | None, typer.Option(help="Processes (default: every core).")] = None,
+    store: Annotated[str, typer.Option(help="The explain store URL.")] = "sqlite:///runs/axon.db",
+    out: Annotated[Path, typer.Option(help="Folder the report goes under.")] = Path("runs"),
+    resume: Annotated[
+        str | None, typer.Option(help="Resume this evaluation id (finished runs are skipped).")
+    ] = None,
+) -> None:
+    """The rules agent against its baselines over walk-forward windows; writes the report."""
+    from axon_lab.errors import AxonError
+    from axon_lab.evaluate import AgentSpec, build_evaluation_report
+    from axon_lab.evaluate import evaluate as run_evaluation
+
+    sources = data or ["btc-usd-1d", "aapl-1d"]
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = run_evaluation(
+                AgentSpec(name="rules"),
+                sources,
+                n_windows=windows,
+                test=window_bars,
+                warmup=warmup,
+                n_random=random_draws,
+                seed=seed,
+                store=store,
+                evaluation_id=resume,
+                workers=workers,
+            )
+        for warning in caught:
+            typer.echo(f"note: {str(warning.message).splitlines()[0]}", err=True)
+        report = build_evaluation_report(result)
+        paths = report.save(out / result.evaluation_id)
+    except AxonError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"evaluation {result.evaluation_id}: {len(result.windows)} windows")
+    for comparison in report.summary.comparisons:
+        typer.echo(f"  {comparison.verdict}")
+    typer.echo(f"report: {paths[0]}  {paths[1]}")
+    typer.echo(f"resume or rebuild: axon-lab evaluate --resume {result.evaluation_id}")
 
 
 def main() -> None:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from axon_lab.hpo._agent import AGENT_SPACE, AgentObjective, agent_targets, record_analyses
 from axon_lab.hpo._objective import DEFAULT_METRICS, BaseObjective, FoldScore, WalkForward
+from axon_lab.hpo._overfitting import SweepOverfitting, sweep_overfitting
 from axon_lab.hpo._rl_objective import DEFAULT_RL_SPACE, RLObjective
 from axon_lab.hpo._rule import SMA_CROSS_SPACE, RuleObjective, sma_cross_strategy
 from axon_lab.hpo._space import ParamType, SearchSpaceDef, check_space, suggest_params
@@ -68,6 +69,9 @@ __all__ = [
     "AGENT_SPACE",
     "agent_targets",
     "record_analyses",
+    # overfitting of a sweep
+    "sweep_overfitting",
+    "SweepOverfitting",
     # scale-out
     "SweepSpec",
     "SweepResult",

@@ -76,10 +76,43 @@ class WalkForward:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FoldScore:
-    """In-sample and out-of-sample statistics of one split."""
+    """In-sample and out-of-sample statistics of one split.
+
+    Attributes:
+        in_sample: Statistics on the train window.
+        out_of_sample: Statistics on the test window.
+        oos_equity: Equity at each bar of the test window, with the starting cash first (when
+            the objective has it): the sweep's deflated Sharpe and PBO are computed from it.
+        bars_per_year: Annualisation factor of the bars (with ``oos_equity``).
+    """
 
     in_sample: Mapping[str, float]
     out_of_sample: Mapping[str, float]
+    oos_equity: Sequence[float] | None = None
+    bars_per_year: float | None = None
+
+
+OOS_BLOCKS_PER_FOLD = 8
+"""Each test window's return is recorded in this many contiguous blocks (``oos_block_returns``)."""
+
+
+def block_returns(equity: Sequence[float], n_blocks: int) -> list[float]:
+    """Returns of ``n_blocks`` contiguous blocks of bars; ``equity[0]`` is the starting value.
+
+    Examples:
+        >>> block_returns([100.0, 110.0, 121.0, 121.0, 133.1], 2)
+        [0.21, 0.1]
+    """
+    values = np.asarray(equity, dtype=float)
+    bars = np.arange(1, len(values))
+    ends = [
+        int(chunk[-1]) for chunk in np.array_split(bars, min(n_blocks, len(bars))) if len(chunk)
+    ]
+    starts = [0, *ends[:-1]]
+    # rounded to 12 digits: float noise in the last place would only clutter the study's JSON
+    return [
+        round(float(values[e] / values[s] - 1.0), 12) for s, e in zip(starts, ends, strict=True)
+    ]
 
 
 def stats_row(stats: pd.Series | pd.DataFrame, metrics: Sequence[str]) -> dict[str, float]:
@@ -140,6 +173,16 @@ class BaseObjective(abc.ABC):
         trial.set_user_attr("metrics", list(self.metrics))
         for m in self.metrics:
             trial.set_user_attr(f"oos_{m}", oos_mean[m])
+        if all(f.oos_equity is not None for f in folds):
+            # per-period out-of-sample returns of every trial: the sweep's DSR and PBO read them
+            blocks = [
+                r for f in folds for r in block_returns(f.oos_equity or (), OOS_BLOCKS_PER_FOLD)
+            ]
+            trial.set_user_attr("oos_block_returns", blocks)
+            per_year = folds[0].bars_per_year
+            bars = sum(len(f.oos_equity or ()) - 1 for f in folds)
+            if per_year and blocks:
+                trial.set_user_attr("oos_blocks_per_year", per_year * len(blocks) / bars)
         trial.set_user_attr(
             "folds",
             [

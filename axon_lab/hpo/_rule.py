@@ -59,8 +59,9 @@ class RuleObjective(BaseObjective):
         >>> obj = RuleObjective(make_synthetic(600, seed=0), fees=0.001)
         >>> study = create_study("rules", storage=":memory:", directions=obj.directions, seed=0)
         >>> study.optimize(obj, n_trials=3)
-        >>> sorted(study.trials[0].user_attrs)
-        ['folds', 'metrics', 'oos_max_drawdown', 'oos_sharpe']
+        >>> sorted(study.trials[0].user_attrs)  # doctest: +NORMALIZE_WHITESPACE
+        ['folds', 'metrics', 'oos_block_returns', 'oos_blocks_per_year', 'oos_max_drawdown',
+         'oos_sharpe']
     """
 
     def __init__(
@@ -90,12 +91,14 @@ class RuleObjective(BaseObjective):
         self.backtest_kwargs = dict(backtest_kwargs)
         self.backtest_kwargs.setdefault("timeframe", backtest.bars_per_year(prices.index, None))
 
-    def _stats(self, idx: np.ndarray, entries: np.ndarray, exits: np.ndarray) -> dict[str, float]:
+    def _run(self, idx: np.ndarray, entries: np.ndarray, exits: np.ndarray) -> Any:
         sl = slice(int(idx[0]), int(idx[-1]) + 1)
-        res = backtest.run(
+        return backtest.run(
             self.prices.iloc[sl], entries=entries[sl], exits=exits[sl], **self.backtest_kwargs
         )
-        return stats_row(res.stats(), self.metrics)
+
+    def _stats(self, idx: np.ndarray, entries: np.ndarray, exits: np.ndarray) -> dict[str, float]:
+        return stats_row(self._run(idx, entries, exits).stats(), self.metrics)
 
     def _score_fold(
         self,
@@ -114,7 +117,10 @@ class RuleObjective(BaseObjective):
                 np.asarray(ext, dtype=bool).reshape(-1),
             )
         _, entries, exits = self._signals
+        oos = self._run(test_idx, entries, exits)
         return FoldScore(
             in_sample=self._stats(train_idx, entries, exits),
-            out_of_sample=self._stats(test_idx, entries, exits),
+            out_of_sample=stats_row(oos.stats(), self.metrics),
+            oos_equity=[float(oos.init_cash), *oos.equity.iloc[:, 0].tolist()],
+            bars_per_year=float(oos.bars_per_year),
         )

@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from axon_lab.errors import ConfigError
+from axon_lab.hpo._overfitting import SweepOverfitting, sweep_overfitting
 from axon_lab.hpo._rule import RuleObjective
 from axon_lab.hpo._storage import close_storage, make_storage
 from axon_lab.hpo._study import best_trials, create_study, study_results
@@ -109,12 +110,15 @@ class SweepResult:
         storage: Storage URL.
         results: :func:`~axon_lab.hpo.study_results` of the whole study.
         best: Trial numbers on the Pareto front.
+        overfitting: The best trial's deflated Sharpe ratio and the sweep's PBO
+            (:func:`~axon_lab.hpo.sweep_overfitting`); print ``overfitting.describe()``.
     """
 
     study: str
     storage: str
     results: pd.DataFrame
     best: tuple[int, ...]
+    overfitting: SweepOverfitting | None = None
 
 
 def run_sweep(spec: SweepSpec, *, n_workers: int, n_trials: int) -> SweepResult:
@@ -165,6 +169,7 @@ def run_sweep(spec: SweepSpec, *, n_workers: int, n_trials: int) -> SweepResult:
             storage=spec.storage,
             results=study_results(study),
             best=tuple(t.number for t in best_trials(study)),
+            overfitting=sweep_overfitting(study),
         )
     finally:
         close_storage(storage)

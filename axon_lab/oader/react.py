@@ -63,7 +63,7 @@ from axon_lab.records import (
 from axon_lab.tools.registry import ToolRegistry
 
 from .prompts import render_observation
-from .stages import run_blocking
+from .stages import is_driven_inline, run_blocking
 
 __all__ = ["DEFAULT_READ_TOOLS", "ReActAnalyzer"]
 
@@ -239,7 +239,10 @@ class ReActAnalyzer:
                 return late
             began = time.monotonic()
             try:
-                response = self.client.complete(convo, tools=self.specs, **self.params)
+                if is_driven_inline():  # a blocking run() inside a running loop (Jupyter)
+                    response = self.client.complete(convo, tools=self.specs, **self.params)
+                else:  # under asyncio: other windows' steps run while this call waits
+                    response = await self.client.acomplete(convo, tools=self.specs, **self.params)
             except (BudgetExceededError, CacheMissError):
                 raise
             except LLMError as exc:

@@ -21,6 +21,7 @@ it (the built-in stages do, so one event loop serves a whole run).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
@@ -51,8 +52,23 @@ __all__ = [
     "StageError",
     "StageName",
     "as_async",
+    "is_driven_inline",
     "run_blocking",
 ]
+
+# True while run_blocking drives a coroutine inline (inside someone else's running event loop)
+_INLINE: contextvars.ContextVar[bool] = contextvars.ContextVar("axon_lab_inline", default=False)
+
+
+def is_driven_inline() -> bool:
+    """Whether the calling coroutine is driven inline by :func:`run_blocking`.
+
+    There it must not suspend on real I/O (nothing would resume it), so a stage that can await
+    an async client (e.g. :class:`~axon_lab.oader.ReActAnalyzer`) calls the blocking one
+    instead. Under ``asyncio.run`` or ``await loop.arun()`` it is False and stages overlap.
+    """
+    return _INLINE.get()
+
 
 _T = TypeVar("_T")
 
@@ -186,10 +202,13 @@ def run_blocking(coro: Coroutine[Any, Any, _T]) -> _T:
         asyncio.get_running_loop()
     except RuntimeError:
         return asyncio.run(coro)
+    token = _INLINE.set(True)
     try:
         coro.send(None)
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
+    finally:
+        _INLINE.reset(token)
     coro.close()
     raise ConfigError(
         "a stage or the backend awaits real I/O, which a blocking call cannot wait for inside a "
