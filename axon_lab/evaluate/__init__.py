@@ -31,6 +31,7 @@ from axon_lab.evaluate._bootstrap import (
 )
 from axon_lab.evaluate._calibration import CalibrationBin, CalibrationResult, calibration
 from axon_lab.evaluate._costs import square_root_cost
+from axon_lab.evaluate._cutoff import CutoffSplit, split_by_cutoff
 from axon_lab.evaluate._fdr import FDRResult, benjamini_hochberg
 from axon_lab.evaluate._harness import evaluate
 from axon_lab.evaluate._paired import PairedComparison, paired_comparison
@@ -135,6 +136,8 @@ __all__ = [
     "CalibrationBin",
     "classify_regimes",
     "split_by_regime",
+    "split_by_cutoff",
+    "CutoffSplit",
     "RegimeStats",
     "REGIMES",
 ]

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import html
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from axon_lab.errors import ConfigError
+from axon_lab.evaluate._cutoff import CutoffSplit, split_by_cutoff
 from axon_lab.evaluate._results import Evaluation
 from axon_lab.evaluate._verdict import EvaluationSummary, summarize_evaluation
 
@@ -149,10 +151,35 @@ class EvaluationReport:
     Attributes:
         evaluation: The evaluation.
         summary: Its leaderboard, verdicts and Sharpe test.
+        model_cutoff: The training cutoff of the agents' model, when known.
+        cutoff_splits: Per agent under test, its windows before, spanning and after the cutoff
+            with the comparison against buy-and-hold in each.
     """
 
     evaluation: Evaluation
     summary: EvaluationSummary
+    model_cutoff: date | None = None
+    cutoff_splits: dict[str, tuple[CutoffSplit, ...]] = field(default_factory=dict)
+
+    def _cutoff_lines(self) -> list[str]:
+        if self.model_cutoff is None:
+            return [
+                "The model's training cutoff is unknown: no window can be called out of sample. "
+                "Pass model_cutoff=... (see axon_lab.audit.load_cutoffs)."
+            ]
+        lines = []
+        for agent, splits in self.cutoff_splits.items():
+            for s in splits:
+                c = s.comparison
+                interval = (
+                    f"[{_fmt(c.interval.low)}, {_fmt(c.interval.high)}]" if c else f"({s.note})"
+                )
+                lines.append(
+                    f"{agent}, {s.n_windows} window(s) {s.window_class} the cutoff "
+                    f"{self.model_cutoff}: mean excess return over buy & hold "
+                    f"{_fmt(s.mean_excess)} {interval}"
+                )
+        return lines
 
     def __repr__(self) -> str:
         ev = self.evaluation
@@ -213,7 +240,9 @@ class EvaluationReport:
         lines += [f"- **{k}**: {e(v)}" for k, v in self._header()]
         lines += ["", "## Verdict", ""]
         lines += [f"- {e(c.verdict)}" for c in self.summary.comparisons]
-        lines += [f"- {e(self._sharpe_line())}", "", "## Leaderboard", ""]
+        lines += [f"- {e(self._sharpe_line())}", "", "## By the model's training cutoff", ""]
+        lines += [f"- {e(line)}" for line in self._cutoff_lines()]
+        lines += ["", "## Leaderboard", ""]
         head = ["agent", "role", "mean return", "interval", "median", "mean Sharpe", "beats B&H"]
         lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         lines += ["| " + " | ".join(e(c) for c in row) + " |" for row in self._leaderboard_rows()]
@@ -240,7 +269,10 @@ class EvaluationReport:
         parts += [f"<li><b>{e(k)}</b>: {e(v)}</li>" for k, v in self._header()]
         parts.append("</ul><h2>Verdict</h2><ul>")
         parts += [f"<li>{e(c.verdict)}</li>" for c in self.summary.comparisons]
-        parts.append(f"<li>{e(self._sharpe_line())}</li></ul><h2>Leaderboard</h2>")
+        parts.append(f"<li>{e(self._sharpe_line())}</li></ul>")
+        parts.append("<h2>By the model's training cutoff</h2><ul>")
+        parts += [f"<li>{e(line)}</li>" for line in self._cutoff_lines()]
+        parts.append("</ul><h2>Leaderboard</h2>")
         head = ["agent", "role", "mean return", "interval", "median", "mean Sharpe", "beats B&H"]
         parts.append("<table><tr>" + "".join(f"<th>{e(h)}</th>" for h in head) + "</tr>")
         for row in self._leaderboard_rows():
@@ -292,9 +324,16 @@ class EvaluationReport:
 
 
 def build_evaluation_report(
-    evaluation: Evaluation, *, level: float = 0.95, n_trials: int | None = None
+    evaluation: Evaluation,
+    *,
+    level: float = 0.95,
+    n_trials: int | None = None,
+    model_cutoff: date | None = None,
 ) -> EvaluationReport:
     """The report of ``evaluation`` (see :func:`summarize_evaluation` for the arguments).
+
+    With ``model_cutoff``, each agent under test is also compared with buy-and-hold within the
+    windows before, spanning and after the cutoff (:func:`split_by_cutoff`).
 
     Raises:
         ConfigError: If ``evaluation`` is not an :class:`~axon_lab.evaluate.Evaluation`.
@@ -304,7 +343,15 @@ def build_evaluation_report(
             f"build_evaluation_report needs what evaluate(...) returned, got "
             f"{type(evaluation).__name__}"
         )
+    splits = {}
+    if model_cutoff is not None and "buy_and_hold" in evaluation.agents:
+        splits = {
+            agent: split_by_cutoff(evaluation, agent, model_cutoff, level=level)
+            for agent in evaluation.agents_under_test
+        }
     return EvaluationReport(
         evaluation=evaluation,
         summary=summarize_evaluation(evaluation, level=level, n_trials=n_trials),
+        model_cutoff=model_cutoff,
+        cutoff_splits=splits,
     )
