@@ -9,6 +9,7 @@ dashboard only browses the store.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from axon_lab.errors import ConfigError
@@ -39,6 +40,8 @@ class Dashboard(BaseView):
         run_id: The run shown first (default: the loop's run, else the store's newest).
         factory: Builds a fresh loop for the stepper's Reset.
         max_entries: Reasoning-chain entries kept.
+        audit: The shown run's audit results (``axon_lab.audit.load_audit``): the step detail
+            marks the steps where the model disagreed with itself.
 
     Attributes:
         stepper: The :class:`LoopStepper` (None without a loop).
@@ -71,6 +74,7 @@ class Dashboard(BaseView):
         run_id: str | None = None,
         factory: Callable[[], OADERLoop] | None = None,
         max_entries: int = 20,
+        audit: Mapping[str, Any] | None = None,
     ) -> None:
         w = ipywidgets()
         the_store = store if store is not None else getattr(loop, "store", None)
@@ -81,7 +85,7 @@ class Dashboard(BaseView):
             )
         self.store: ExplainStore = the_store
         self.reasoning = ReasoningChainView(max_entries=max_entries)
-        self.detail = StepDetail(store=self.store)
+        self.detail = StepDetail(store=self.store, audit=audit)
         self.rejections = RiskRejectionInspector()
         views: list[BaseView] = [self.reasoning, self.detail, self.rejections]
         self.stepper: LoopStepper | None = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from axon_lab._text import clip
@@ -243,6 +243,29 @@ def _prompts_section(store: ExplainStore, record: StepRecord) -> str:
     return "".join(out) if len(out) > 1 else ""
 
 
+def _stability_line(audit: Mapping[str, Any] | None, step: int) -> str:
+    """The stability audit's finding for ``step`` ("" when it was not re-sampled)."""
+    stability = audit.get("stability") if audit else None
+    if not isinstance(stability, Mapping):
+        return ""
+    for entry in stability.get("steps") or ():
+        if isinstance(entry, Mapping) and entry.get("step") == step:
+            actions = [str(a) for a in entry.get("actions") or ()]
+            agreement = entry.get("agreement")
+            share = f"{agreement:.0%}" if isinstance(agreement, int | float) else "?"
+            unstable = len(set(actions)) > 1
+            flag = (
+                "<b style='color:#b2182b'>the model disagreed with itself</b>: "
+                if unstable
+                else "stable: "
+            )
+            return (
+                f"<h5>Decision stability</h5><div class='axon-stability'>{flag}agreement "
+                f"{share} over {len(actions)} samples ({esc(', '.join(actions))})</div>"
+            )
+    return ""
+
+
 class StepDetail(BaseView):
     """Everything recorded for one step; a picker chooses the step among those seen.
 
@@ -250,6 +273,9 @@ class StepDetail(BaseView):
 
     Args:
         store: The explain store the steps are in (None: no prompts).
+        audit: The run's audit results (``axon_lab.audit.load_audit``): a step the stability
+            audit re-sampled shows its agreement, and is marked when the model disagreed with
+            itself.
 
     Attributes:
         records: The steps seen, by step number.
@@ -266,9 +292,12 @@ class StepDetail(BaseView):
         (0, True)
     """
 
-    def __init__(self, store: ExplainStore | None = None) -> None:
+    def __init__(
+        self, store: ExplainStore | None = None, *, audit: Mapping[str, Any] | None = None
+    ) -> None:
         w = ipywidgets()
         self.store = store
+        self.audit = audit
         self.records: dict[int, StepRecord] = {}
         self.record: StepRecord | None = None
         self._follow_latest = True
@@ -289,7 +318,7 @@ class StepDetail(BaseView):
 
     def _render(self, record: StepRecord) -> None:
         self.record = record
-        page = render_step_html(record)
+        page = render_step_html(record) + _stability_line(self.audit, record.step)
         if self.store is not None and record.analysis is not None and record.analysis.llm_calls:
             page += _prompts_section(self.store, record)
         self.html.value = page

@@ -168,3 +168,32 @@ def test_the_step_widget_shows_each_calls_prompt_collapsed():
     assert "Prompts" not in StepDetail().html.value  # no store, no prompts
     loop.close()
     store.close()
+
+
+def test_the_step_widget_marks_steps_where_the_model_disagreed_with_itself():
+    from datetime import UTC, datetime
+
+    from axon_lab.records import StepRecord
+    from axon_lab.widgets import StepDetail
+
+    audit = {
+        "stability": {
+            "steps": [
+                {"step": 0, "actions": ["buy", "hold", "buy"], "agreement": 2 / 3},
+                {"step": 1, "actions": ["hold", "hold", "hold"], "agreement": 1.0},
+            ]
+        }
+    }
+    view = StepDetail(audit=audit)
+    t = datetime(2024, 1, 1, tzinfo=UTC)
+    steps = [
+        StepRecord(run_id="r", step=i, timestamp=t, observation_digest="", equity=1.0, pnl=0.0)
+        for i in range(3)
+    ]
+    view.add(steps[:1])
+    assert "the model disagreed with itself" in view.html.value
+    assert "agreement 67% over 3 samples" in view.html.value
+    view.add(steps[1:2])
+    assert "stable: agreement 100%" in view.html.value
+    view.add(steps[2:])
+    assert "Decision stability" not in view.html.value  # step 2 was not re-sampled
