@@ -221,7 +221,11 @@ class EvaluationReport:
                 "rules and random (same loop and sim backend); buy_and_hold and flat "
                 "(vectorized engine, same fill kernel)",
             ),
-            ("audits", "not run here (look-ahead check, anonymised re-run, decision stability)"),
+            (
+                "audits",
+                "not run here (look-ahead check, anonymised re-run, decision stability): run "
+                "`axon-lab audit RUN_ID` on the runs listed below",
+            ),
         ]
 
     def _sharpe_line(self) -> str:
