@@ -275,6 +275,7 @@ _LAZY: dict[str, str] = {
 
 _SUBPACKAGES = frozenset(
     {
+        "audit",
         "backends",
         "backtest",
         "clock",
