@@ -36,7 +36,7 @@ import math
 from typing import Literal
 
 from axon_lab.errors import ConfigError
-from axon_lab.llm._analysis import DEFAULT_MIN_CONFIDENCE
+from axon_lab.llm import DEFAULT_MIN_CONFIDENCE
 from axon_lab.records import (
     Action,
     Analysis,

@@ -42,7 +42,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from axon_lab.errors import ConfigError, ToolError
-from axon_lab.llm._analysis import DEFAULT_MIN_CONFIDENCE
+from axon_lab.llm import DEFAULT_MIN_CONFIDENCE
 from axon_lab.records import (
     Action,
     Analysis,
