@@ -119,3 +119,8 @@ class ScriptedClient(BaseLLMClient):
         if isinstance(item, str):
             return make_response(item, model=self.model)
         return item
+
+    async def _asend(self, request: LLMRequest) -> LLMResponse:
+        # answered in-process at once: no worker thread (the base class's default for blocking
+        # network clients), so a scripted async run costs what a blocking one does
+        return self._send(request)

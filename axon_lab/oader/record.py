@@ -78,6 +78,9 @@ class ExplainRecorder:
         # exact running sum (see _units): the state equals what store.strategy_state() computes,
         # also after a resume
         self._pnl_units = _units(point.state.cumulative_pnl)
+        # what this recorder has stored already: a part sent at every step (the system prompt,
+        # the tool schemas) is compressed and written once, not once per step
+        self._kept: set[str] = set()
 
     @property
     def state(self) -> StrategyState:
@@ -104,7 +107,9 @@ class ExplainRecorder:
                 f"step {step.step} recorded out of order; run {self.run_id!r} expects step "
                 f"{self.next_step} next"
             )
-        self.store.record_step(step, blobs=PROMPTS.take(_seen(step)))
+        blobs = PROMPTS.take(d for d in _seen(step) if d not in self._kept)
+        self.store.record_step(step, blobs=blobs)
+        self._kept.update(blobs)
         self.replay(step)
 
     def rewind(self) -> None:
