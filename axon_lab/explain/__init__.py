@@ -23,6 +23,7 @@ from axon_lab.explain._compare import (
 )
 from axon_lab.explain._export import TABLES, export_parquet, export_tables
 from axon_lab.explain._info import ResumePoint, RunInfo, code_version
+from axon_lab.explain._orders import prompts_html
 from axon_lab.explain._prompts import (
     PromptRecord,
     llm_request,
@@ -86,6 +87,7 @@ __all__ = [
     "observation",
     "read_blobs",
     "step_prompts",
+    "prompts_html",
     # export for analysis elsewhere
     "export_tables",
     "export_parquet",

@@ -70,7 +70,11 @@ _PROMPT_CHARS = 20_000  # per message shown in the page; the store keeps the who
 
 
 def prompts_html(prompts: tuple[tuple[str, str], ...]) -> str:
-    """Each call's messages and raw response, collapsed; every text escaped."""
+    """Each call's messages and raw response, collapsed; every text escaped.
+
+    ``prompts`` are ``(request JSON, raw response)`` pairs (``PromptRecord.request`` and
+    ``.response``); the report's order rows and the step-detail widget both show them this way.
+    """
     e = escape_html
     out = []
     for i, (request, response) in enumerate(prompts, 1):

@@ -8,12 +8,10 @@ user picked an earlier one.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from axon_lab._text import clip
 from axon_lab.records import StepRecord
 
 from ._common import TABLE_STYLE, BaseView, esc, fmt_num, fmt_time, html_table, ipywidgets
@@ -219,28 +217,12 @@ def render_step_html(record: StepRecord) -> str:
     return "".join(out)
 
 
-_PROMPT_CHARS = 20_000  # per message shown; the store keeps the whole text
-
-
 def _prompts_section(store: ExplainStore, record: StepRecord) -> str:
     """What each LLM call of the step was sent and answered, collapsed and escaped."""
-    from axon_lab.explain import step_prompts
+    from axon_lab.explain import prompts_html, step_prompts
 
-    out = ["<h5>Prompts</h5>"]
-    for i, p in enumerate(step_prompts(store, record), 1):
-        messages = json.loads(p.request).get("messages", [])
-        shown = "".join(
-            f"<p><b>{esc(m.get('role', '?'))}</b></p>"
-            f"<pre>{esc(clip(str(m.get('content') or ''), _PROMPT_CHARS))}</pre>"
-            for m in messages
-            if isinstance(m, dict)
-        )
-        out.append(
-            f"<details><summary>call {i}: {len(messages)} message(s), request "
-            f"<code>{esc(p.call.request_hash[:12])}</code></summary>{shown}<p><b>response</b></p>"
-            f"<pre>{esc(clip(p.response, _PROMPT_CHARS))}</pre></details>"
-        )
-    return "".join(out) if len(out) > 1 else ""
+    pairs = tuple((p.request, p.response) for p in step_prompts(store, record))
+    return "<h5>Prompts</h5>" + prompts_html(pairs) if pairs else ""
 
 
 def _stability_line(audit: Mapping[str, Any] | None, step: int) -> str:
