@@ -29,7 +29,7 @@ from axon_lab.oader.callbacks import (
 from axon_lab.oader.config import AgentConfig, GateSpec, rebuild_agent
 from axon_lab.oader.decide import DecisionEngine, DecisionMode
 from axon_lab.oader.execute import FillCursor, ToolExecutor
-from axon_lab.oader.loop import MarketSync, OADERLoop, OnError
+from axon_lab.oader.loop import OADERLoop, OnError
 from axon_lab.oader.observe import ContextBuilder, snapshot_from_payload
 from axon_lab.oader.prompts import render_observation
 from axon_lab.oader.react import DEFAULT_READ_TOOLS, ReActAnalyzer
@@ -57,7 +57,6 @@ __all__ = [
     "GateSpec",
     "rebuild_agent",
     "OnError",
-    "MarketSync",
     "StageError",
     # stage protocols and values
     "STAGES",

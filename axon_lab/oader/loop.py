@@ -1,12 +1,12 @@
 """OADERLoop: Observe -> Analyze -> Decide -> Execute -> Record, one committed step at a time.
 
-Time. With a :class:`~axon_lab.clock.SimulatedClock` (backtests) and a view, the loop walks the
-view's decision times (``view.decision_times(every)``: every ``every``-th bar completion), setting
-the clock to each before the step and telling a backend that replays bars
-(``backend.advance_to(t)``, e.g. :class:`~axon_lab.backends.SimTradingBackend`) to catch up.
-With any
-other clock (a :class:`~axon_lab.clock.WallClock` for live trading) each step runs at
-``clock.now()`` and :meth:`OADERLoop.arun` waits ``live_interval`` between steps.
+Time. The loop is the clock's only writer. With a :class:`~axon_lab.clock.SimulatedClock`
+(backtests) and a view, it walks the view's decision times (``view.decision_times(every)``: every
+``every``-th bar completion), setting the clock to each before the step; a backend that replays
+bars (:class:`~axon_lab.backends.SimTradingBackend`) reads the clock at its next call and catches
+up by itself, so the loop never tells it the time. With any other clock (a
+:class:`~axon_lab.clock.WallClock` for live trading) each step runs at ``clock.now()`` and
+:meth:`OADERLoop.arun` waits ``live_interval`` between steps.
 
 Errors. A stage that raises ends its step early: the step is recorded whole with
 ``failed_stage`` and ``error`` set and whatever the earlier stages produced (never a half-written
@@ -32,7 +32,7 @@ import asyncio
 import importlib
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -60,19 +60,10 @@ from .stages import (
     run_blocking,
 )
 
-__all__ = ["MarketSync", "OADERLoop", "OnError"]
+__all__ = ["OADERLoop", "OnError"]
 
 OnError = Literal["stop", "abstain"]
 _FATAL = (BudgetExceededError, CacheMissError, StoreError)
-
-
-@runtime_checkable
-class MarketSync(Protocol):
-    """A backend that replays market data and must be told when the clock moved."""
-
-    def advance_to(self, t: datetime) -> Any:
-        """Catch up with time ``t``."""
-        ...
 
 
 class OADERLoop:
@@ -169,7 +160,6 @@ class OADERLoop:
         self.step_index: int = resumable.next_step if resumable else 0
         self.last_record: StepRecord | None = None
         self._prev_equity: float | None = resumable.last_equity if resumable else None
-        self._sync = backend.advance_to if isinstance(backend, MarketSync) else None
         self._times: list[datetime] | None = None
         self._pos = 0
         if isinstance(clock, SimulatedClock):
@@ -226,8 +216,6 @@ class OADERLoop:
             now = self._times[self._pos]
             self._pos += 1
             self.clock.set(now)  # type: ignore[attr-defined]
-        if self._sync is not None:
-            self._sync(now)
         return now
 
     # ------------------------------------------------------------------ one step

@@ -390,3 +390,30 @@ def test_the_loop_reads_a_record_stage_only_through_resumable_record():
     with pytest.raises(ConfigError, match="fast_forward needs a ResumableRecord"):
         other.fast_forward([])
     loop.close()
+
+
+def test_the_loop_is_the_clock_s_only_writer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every clock move in a backtest comes from the loop; the sim backend only reads the clock."""
+    import inspect
+
+    from axon_lab.oader import make_agent
+
+    writers: list[str] = []
+    original = SimulatedClock.set
+
+    def watched(self: SimulatedClock, moment: datetime) -> datetime:
+        caller = inspect.stack()[1]
+        writers.append(f"{caller.filename.rsplit('/', 1)[-1]}:{caller.function}")
+        return original(self, moment)
+
+    loop = make_agent(synthetic(400), store="sqlite://", run_id="clock", progress=False)
+    monkeypatch.setattr(SimulatedClock, "set", watched)
+    loop.run()
+    steps = loop.store.steps("clock")
+    assert len(writers) == len(steps) > 300
+    assert set(writers) == {"loop.py:_advance"}
+    # the sim backend still caught up by itself: every fill it booked is in a recorded step
+    booked = loop.backend.fill_count
+    assert booked > 0
+    assert booked == sum(len(s.fills) for s in steps)
+    loop.close()
