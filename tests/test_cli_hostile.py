@@ -102,7 +102,7 @@ def test_report_output_shows_control_characters_as_marks(tmp_path: Path) -> None
         store=url,
         run_id="ctl2",
         progress=False,
-        analyst=Analyst(RulesAnalyst(loop.tools, symbol="SYN")),
+        analyst=Analyst(RulesAnalyst(symbol="SYN")),
     )
     loop.run(3)
     loop.close()

@@ -261,6 +261,21 @@ def stage_context(view: MarketView, t: pd.Timestamp, variant: str, cash: float) 
     return StageContext(view=view, clock=clock, tools=tools, time=clock.now(), variant=variant)
 
 
+def observe_for(stage: Any, ctx: StageContext, lookback: int) -> Any:
+    """The observation ``stage`` is given at ``ctx.time``, as the loop's Observe stage builds it.
+
+    A stage that reads its bars from the observation and says how many it needs (``lookback``,
+    as :class:`~axon_lab.oader.RulesAnalyst` does) gets at least that many, as ``make_agent``
+    gives it: an observation too short would leave it warming up, and the audit checking nothing.
+    """
+    from axon_lab.oader import ContextBuilder
+
+    needed = getattr(stage, "lookback", 0)
+    if isinstance(needed, int) and not isinstance(needed, bool):
+        lookback = max(lookback, needed)
+    return ContextBuilder(ctx.view, ctx.tools.backend, lookback=lookback)(ctx.time)
+
+
 def stage_name(stage: Any) -> str:
     """A stage's name: its ``name``, its function name, else its class name."""
     return str(
@@ -335,7 +350,7 @@ def check_lookahead(
 
     Args:
         build: Builds the stage from a :class:`StageContext` (e.g.
-            ``lambda ctx: RulesAnalyst(ctx.tools)``). It must take every piece of market data
+            ``lambda ctx: RulesAnalyst()``). It must take every piece of market data
             from the context; a stage that closes over data of its own cannot be checked.
         data: The full data: a canonical OHLCV frame or a :class:`~axon_lab.data.MarketView`.
         kind: ``"analyze"`` (``stage(observation)``) or ``"decide"``
@@ -365,7 +380,7 @@ def check_lookahead(
         >>> from axon_lab.data import make_synthetic
         >>> from axon_lab.oader import RulesAnalyst
         >>> frame = make_synthetic(120, timeframe="1h", seed=1, symbol="SYN")
-        >>> report = check_lookahead(lambda ctx: RulesAnalyst(ctx.tools), frame, n_times=3,
+        >>> report = check_lookahead(lambda ctx: RulesAnalyst(), frame, n_times=3,
         ...                          n_perturbations=1, seed=0)
         >>> report.is_clean, len(report.times), report.variants
         (True, 3, ('truncated', 'perturbed-0'))
@@ -394,8 +409,6 @@ def check_lookahead(
         raise ConfigError(
             f"data must be a canonical OHLCV frame or a MarketView, got {type(data).__name__}"
         )
-    from axon_lab.oader import ContextBuilder
-
     rng = np.random.default_rng(seed)
     picked = sample_times(view, times, n_times, warmup, rng)
     frames = _frames(view)
@@ -422,7 +435,7 @@ def check_lookahead(
             ctx = stage_context(v, t, variant, cash)
             stage = build(ctx)
             name = stage_name(stage)
-            obs = ContextBuilder(v, ctx.tools.query, lookback=lookback)(ctx.time)
+            obs = observe_for(stage, ctx, lookback)
             outputs[variant] = (
                 call_stage(stage, obs) if kind == "analyze" else call_stage(stage, analysis, obs)
             )

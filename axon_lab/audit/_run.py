@@ -42,7 +42,7 @@ def _analyze_builder(cfg: Any, analyst: Any) -> Callable[[StageContext], Any] | 
     from axon_lab.oader import ReActAnalyzer, RulesAnalyst
 
     if cfg.analyst == "rules":
-        return lambda ctx: RulesAnalyst(ctx.tools, symbol=cfg.symbol)
+        return lambda ctx: RulesAnalyst(symbol=cfg.symbol)
     if cfg.analyst == "llm" and analyst is not None:
         return lambda ctx: ReActAnalyzer(
             analyst, ctx.tools, max_iterations=cfg.max_iterations, **cfg.llm_params

@@ -24,7 +24,14 @@ import pandas as pd
 from axon_lab.data import MarketView
 from axon_lab.errors import ConfigError
 
-from ._lookahead import StageContext, call_stage, sample_times, stage_context, stage_name
+from ._lookahead import (
+    StageContext,
+    call_stage,
+    observe_for,
+    sample_times,
+    stage_context,
+    stage_name,
+)
 
 __all__ = ["SensitivityReport", "TimeSensitivity", "check_sensitivity"]
 
@@ -173,7 +180,7 @@ def check_sensitivity(
         >>> from axon_lab.data import make_synthetic
         >>> from axon_lab.oader import RulesAnalyst
         >>> frame = make_synthetic(120, timeframe="1h", seed=1, symbol="SYN")
-        >>> r = check_sensitivity(lambda ctx: RulesAnalyst(ctx.tools), frame, n_times=2,
+        >>> r = check_sensitivity(lambda ctx: RulesAnalyst(), frame, n_times=2,
         ...                       n_perturbations=2, seed=0)
         >>> len(r.times), 0.0 <= r.flip_rate <= 1.0
         (2, True)
@@ -193,8 +200,6 @@ def check_sensitivity(
         raise ConfigError(
             f"data must be a canonical OHLCV frame or a MarketView, got {type(data).__name__}"
         )
-    from axon_lab.oader import ContextBuilder
-
     rng = np.random.default_rng(seed)
     picked = sample_times(view, times, n_times, warmup, rng)
     frames = {s: view.as_of(view.end, s) for s in view.symbols}
@@ -206,7 +211,7 @@ def check_sensitivity(
         ctx = stage_context(v, t, variant, cash)
         stage = build(ctx)
         name = stage_name(stage)
-        obs = ContextBuilder(v, ctx.tools.query, lookback=lookback)(ctx.time)
+        obs = observe_for(stage, ctx, lookback)
         return _field(call_stage(stage, obs), field)
 
     out = []

@@ -30,7 +30,7 @@ from axon_lab.oader.config import AgentConfig, GateSpec, rebuild_agent
 from axon_lab.oader.decide import DecisionEngine, DecisionMode
 from axon_lab.oader.execute import FillCursor, ToolExecutor
 from axon_lab.oader.loop import OADERLoop, OnError
-from axon_lab.oader.observe import ContextBuilder, snapshot_from_payload
+from axon_lab.oader.observe import ContextBuilder, PortfolioSource
 from axon_lab.oader.prompts import render_observation
 from axon_lab.oader.react import DEFAULT_READ_TOOLS, ReActAnalyzer
 from axon_lab.oader.record import ExplainRecorder
@@ -89,5 +89,5 @@ __all__ = [
     "default_limits",
     "load_data",
     "render_observation",
-    "snapshot_from_payload",
+    "PortfolioSource",
 ]

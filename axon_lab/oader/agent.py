@@ -198,7 +198,7 @@ def make_agent(
             loop carries on; see :meth:`OADERLoop.fast_forward`).
         every: Decide every ``every`` bars.
         start: Skip decision times before this.
-        lookback: Bars per observation.
+        lookback: Bars per observation (at least what a :class:`RulesAnalyst` reads).
         on_error: ``"stop"`` or ``"abstain"`` when a stage raises.
         progress: Show a progress bar when running.
         callbacks: Loop callbacks or plain functions of the step record.
@@ -299,7 +299,7 @@ def make_agent(
             confirm_above=confirm_above,
         )
         if analyst == "rules":
-            analyze: Any = RulesAnalyst(tools, symbol=symbol)
+            analyze: Any = RulesAnalyst(symbol=symbol)
             model = analyze.name
         elif isinstance(analyst, str):
             raise ConfigError(
@@ -389,7 +389,17 @@ def make_agent(
         if resume:
             recorder.rewind()
         loop = OADERLoop(
-            ContextBuilder(view, tools.query, state=recorder.strategy_state, lookback=lookback),
+            ContextBuilder(
+                view,
+                backend,
+                state=recorder.strategy_state,
+                # the rules analyst reads its bars from the observation: give it what it needs
+                lookback=(
+                    max(lookback, analyze.lookback)
+                    if isinstance(analyze, RulesAnalyst)
+                    else lookback
+                ),
+            ),
             analyze,
             decide
             or DecisionEngine(

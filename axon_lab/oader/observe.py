@@ -4,8 +4,8 @@ Three inputs, as in seed 001's ``ContextBuilder``:
 
 * market data, only through :meth:`MarketView.as_of(now) <axon_lab.data.MarketView.as_of>` and
   :meth:`~axon_lab.data.MarketView.features_as_of` (bars complete at ``now``; nothing later);
-* the portfolio, through the ``query_portfolio`` trading tool: the snapshot its JSON (what an LLM
-  would read) is made from, or that JSON read back when a tool gives no typed value;
+* the portfolio, read once from the backend (the same snapshot the risk chain marked at the start
+  of the step: backends keep it while nothing moved); no JSON round trip;
 * the strategy state (step count, last action, cumulative PnL) from the recorder.
 """
 
@@ -17,82 +17,22 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from axon_lab.data.view import MarketView
-from axon_lab.errors import ConfigError, RecordError, ToolError
-from axon_lab.records import Bar, Observation, PortfolioSnapshot, Position, StrategyState
-from axon_lab.tools.result import ToolResult
+from axon_lab.errors import ConfigError
+from axon_lab.records import Bar, Observation, PortfolioSnapshot, StrategyState
 
 from .stages import run_blocking
 
-__all__ = ["ContextBuilder", "PortfolioTool", "snapshot_from_payload"]
+__all__ = ["ContextBuilder", "PortfolioSource"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-# an observation holds cash, positions and equity; resting orders are the Execute stage's business
-_PORTFOLIO_ARGS = '{"include_open_orders":false}'
 
 
-class PortfolioTool(Protocol):
-    """What the builder needs of ``QueryPortfolioTool``: an async JSON call with a typed result."""
+class PortfolioSource(Protocol):
+    """Where the builder reads the portfolio: a trading backend (or anything as typed)."""
 
-    async def arun(self, args: str) -> ToolResult:
-        """Run with JSON arguments."""
+    async def query_portfolio(self) -> PortfolioSnapshot:
+        """The portfolio now."""
         ...
-
-
-def snapshot_from_payload(payload: dict[str, Any]) -> PortfolioSnapshot:
-    """Rebuild a :class:`~axon_lab.records.PortfolioSnapshot` from ``query_portfolio`` JSON.
-
-    The JSON comes from outside this process's own records (a tool's text, a file, a model's
-    echo), so every value is validated: a naive timestamp, a non-numeric cash, a NaN PnL, a
-    negative average price or an equity that is not cash plus positions is refused.
-
-    Raises:
-        ToolError: If the payload is an error, lacks a field or holds an invalid value.
-
-    Examples:
-        >>> snap = snapshot_from_payload({
-        ...     "ok": True, "timestamp": "2024-01-01T00:00:00+00:00", "cash": 100.0,
-        ...     "equity": 100.0, "realized_pnl": 0.0, "fees_paid": 0.0, "positions": []})
-        >>> snap.cash
-        100.0
-        >>> snapshot_from_payload({"ok": True, "timestamp": "2024-01-01T00:00:00",
-        ...     "cash": "oops", "equity": 1.0, "realized_pnl": 0.0, "fees_paid": 0.0,
-        ...     "positions": []})
-        Traceback (most recent call last):
-        ...
-        axon_lab.errors.ToolError: query_portfolio's answer is not a valid portfolio: ...
-    """
-    if not isinstance(payload, dict):
-        raise ToolError(f"query_portfolio's answer is not a JSON object: {payload!r:.200}")
-    if not payload.get("ok", False):
-        raise ToolError(f"query_portfolio failed: {payload.get('error')!r:.500}")
-    try:
-        positions = payload["positions"]
-        if not isinstance(positions, list):
-            raise ToolError(f"query_portfolio's positions is not a list: {positions!r:.200}")
-        held: dict[str, Position] = {}
-        for p in positions:
-            if not isinstance(p, dict):
-                raise ToolError(f"query_portfolio's position is not an object: {p!r:.200}")
-            held[p["symbol"]] = Position(
-                symbol=p["symbol"],
-                quantity=p["quantity"],
-                avg_price=p["avg_price"],
-                mark_price=p["mark_price"],
-            )
-        return PortfolioSnapshot(
-            timestamp=payload["timestamp"],
-            cash=payload["cash"],
-            positions=held,
-            equity=payload["equity"],
-            realized_pnl=payload["realized_pnl"],
-            fees_paid=payload["fees_paid"],
-        )
-    except KeyError as exc:
-        raise ToolError(
-            f"query_portfolio's answer lacks the field {exc}: {payload!r:.500}"
-        ) from None
-    except (RecordError, TypeError) as exc:
-        raise ToolError(f"query_portfolio's answer is not a valid portfolio: {exc}") from None
 
 
 def _is_valid(fields: dict[str, Any]) -> bool:
@@ -118,7 +58,7 @@ class ContextBuilder:
 
     Args:
         view: The point-in-time market view; the only source of bars.
-        portfolio: The ``query_portfolio`` tool (``TradingToolRegistry.query``).
+        portfolio: The trading backend (anything with ``async query_portfolio()``).
         state: Returns the recorder's :class:`~axon_lab.records.StrategyState` (default: an
             empty state).
         lookback: How many complete bars per symbol go into the observation.
@@ -128,11 +68,10 @@ class ContextBuilder:
         >>> from datetime import datetime, timezone
         >>> from axon_lab.backends import MockTradingBackend
         >>> from axon_lab.data import MarketView, make_synthetic
-        >>> from axon_lab.tools import make_trading_tools
         >>> view = MarketView(make_synthetic(30, timeframe="1h", start="2024-01-01", seed=1,
         ...                                  symbol="SYN"), feature_spec=["rsi_14"])
-        >>> tools = make_trading_tools(MockTradingBackend({"SYN": 1.0}, cash=1_000.0))
-        >>> observe = ContextBuilder(view, tools.query, lookback=3)
+        >>> observe = ContextBuilder(view, MockTradingBackend({"SYN": 1.0}, cash=1_000.0),
+        ...                          lookback=3)
         >>> obs = observe(datetime(2024, 1, 1, 5, tzinfo=timezone.utc))
         >>> [b.timestamp.hour for b in obs.bars["SYN"]], obs.portfolio.cash
         ([2, 3, 4], 1000.0)
@@ -141,7 +80,7 @@ class ContextBuilder:
     def __init__(
         self,
         view: MarketView,
-        portfolio: PortfolioTool,
+        portfolio: PortfolioSource,
         *,
         state: Callable[[], StrategyState] | None = None,
         lookback: int = 20,
@@ -187,10 +126,7 @@ class ContextBuilder:
 
     async def acall(self, now: datetime) -> Observation:
         """Observe at ``now`` (the loop's clock time)."""
-        result = await self.portfolio.arun(_PORTFOLIO_ARGS)
-        portfolio = result.value if result.ok else None
-        if type(portfolio) is not PortfolioSnapshot:  # a tool that gives the JSON only
-            portfolio = snapshot_from_payload(result.payload)
+        portfolio = await self.portfolio.query_portfolio()
         fields: dict[str, Any] = {
             "timestamp": now,
             "symbols": self.symbols,

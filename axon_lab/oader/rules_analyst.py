@@ -1,11 +1,14 @@
 """RulesAnalyst: a deterministic technical analyst that fills the same Analysis an LLM does.
 
 It is the offline default and the baseline every LLM analyst is compared with, and it is always
-labelled as rules (``source=rules``, ``analyst="rules:..."``), never as an LLM. Its reasoning chain
-is real: it calls the ``get_market_data`` and ``query_portfolio`` tools through the registry, and
-each :class:`~axon_lab.records.ReasoningStep` keeps the tool call and the tool's JSON answer.
+labelled as rules (``source=rules``, ``analyst="rules:..."``), never as an LLM. It reads the
+observation it is given (the bars and the portfolio the Observe stage has just built, all complete
+at the observation time) and nothing else; its reasoning chain records what it read, each
+indicator and the scores, one :class:`~axon_lab.records.ReasoningStep` each. The Observe stage
+must hold at least :attr:`RulesAnalyst.lookback` bars per symbol (``make_agent`` sees to it);
+with fewer, the analyst says it is warming up.
 
-Indicators, from the bars the market-data tool returned (all complete at the observation time):
+Indicators, from the observation's bars:
 
 * ``sma_fast``, ``sma_slow``: simple means of the last ``fast`` / ``slow`` closes;
 * ``atr``: mean true range of the last ``atr_window`` bars; ``vol_ratio = atr / mean true range
@@ -36,26 +39,21 @@ Before enough bars are complete the analyst answers ``hold`` with confidence 0 a
 from __future__ import annotations
 
 import itertools
-import json
 import math
 from collections.abc import Sequence
-from typing import Any
 
-from axon_lab.errors import ConfigError, ToolError
+from axon_lab.errors import ConfigError
 from axon_lab.llm import DEFAULT_MIN_CONFIDENCE
 from axon_lab.records import (
     Action,
     Analysis,
     AnalysisSource,
+    Bar,
     MarketAssessment,
     Observation,
     ReasoningStep,
     RiskLevel,
-    ToolCall,
 )
-from axon_lab.tools.registry import ToolRegistry
-
-from .stages import run_blocking
 
 __all__ = ["RulesAnalyst", "rsi_cutler", "true_ranges"]
 
@@ -110,8 +108,6 @@ class RulesAnalyst:
     """A deterministic SMA/RSI/ATR analyst (see the module docstring for every formula).
 
     Args:
-        tools: A registry with ``get_market_data`` and ``query_portfolio`` (what
-            :func:`~axon_lab.tools.make_trading_tools` builds when given a view).
         symbol: The symbol to analyse (default: the observation's first symbol).
         fast: Fast SMA window.
         slow: Slow SMA window.
@@ -124,30 +120,29 @@ class RulesAnalyst:
         high_vol_ratio: ``vol_ratio`` at or over which risk is high.
         min_confidence: Under this confidence the action is ``hold``.
 
+    Attributes:
+        lookback: The bars per symbol the indicators need (the Observe stage's minimum).
+
     Examples:
-        >>> from datetime import datetime, timezone
         >>> from axon_lab.backends import MockTradingBackend
-        >>> from axon_lab.clock import SimulatedClock
         >>> from axon_lab.data import MarketView, make_synthetic
         >>> from axon_lab.oader import ContextBuilder
-        >>> from axon_lab.tools import make_trading_tools
         >>> view = MarketView(make_synthetic(200, timeframe="1h", start="2024-01-01", seed=7,
         ...                                  symbol="SYN"))
-        >>> clock = SimulatedClock(view.decision_times()[120].to_pydatetime())
-        >>> tools = make_trading_tools(MockTradingBackend({"SYN": 1.0}, cash=1e3, clock=clock),
-        ...                            view=view)
-        >>> analysis = RulesAnalyst(tools)(ContextBuilder(view, tools.query)(clock.now()))
+        >>> analyst = RulesAnalyst()
+        >>> observe = ContextBuilder(view, MockTradingBackend({"SYN": 1.0}, cash=1e3),
+        ...                          lookback=analyst.lookback)
+        >>> analysis = analyst(observe(view.decision_times()[120].to_pydatetime()))
         >>> analysis.source.value, analysis.analyst
         ('rules', 'rules:sma10/30-rsi14-atr14')
-        >>> [s.action.name for s in analysis.reasoning_steps if s.action]
-        ['get_market_data', 'query_portfolio']
+        >>> [step.thought.split(":")[0] for step in analysis.reasoning_steps]
+        ['Bars', 'Position', 'Indicators', 'Reading']
         >>> 0.0 <= analysis.confidence <= 1.0
         True
     """
 
     def __init__(
         self,
-        tools: ToolRegistry,
         *,
         symbol: str | None = None,
         fast: int = 10,
@@ -183,13 +178,6 @@ class RulesAnalyst:
             )
         if not 0 <= min_confidence <= 1:
             raise ConfigError(f"min_confidence must be in [0, 1], got {min_confidence!r}")
-        for needed in ("get_market_data", "query_portfolio"):
-            if needed not in tools:
-                raise ConfigError(
-                    f"RulesAnalyst needs a {needed!r} tool; the registry has {list(tools.names)}. "
-                    "Build it with make_trading_tools(backend, view=market_view)."
-                )
-        self.tools = tools
         self.symbol = symbol
         self.fast, self.slow = fast, slow
         self.rsi_window, self.atr_window, self.vol_window = rsi_window, atr_window, vol_window
@@ -199,39 +187,29 @@ class RulesAnalyst:
         self.lookback = max(slow, rsi_window + 1, atr_window + 1, vol_window + 1)
         self.name = f"rules:sma{fast}/{slow}-rsi{rsi_window}-atr{atr_window}"
 
-    async def _call(self, name: str, args: dict[str, Any]) -> tuple[ToolCall, str, dict[str, Any]]:
-        arguments = json.dumps(args, separators=(",", ":"))
-        text = await self.tools.aexecute(name, arguments)
-        payload = json.loads(text)
-        if not payload.get("ok", False):
-            raise ToolError(f"{name} failed for the rules analyst: {payload.get('error')}")
-        return ToolCall(name=name, arguments=arguments), text, payload
-
     async def acall(self, observation: Observation) -> Analysis:
-        """Analyse ``observation``: read the tools, compute the indicators, score them."""
+        """Analyse ``observation``: its bars and position, the indicators, their scores."""
+        return self._analyse(observation)
+
+    def _analyse(self, observation: Observation) -> Analysis:
         symbol = self.symbol or observation.symbols[0]
-        steps: list[ReasoningStep] = []
-        call, text, market = await self._call(
-            "get_market_data",
-            {"symbol": symbol, "lookback": self.lookback, "include_features": False},
-        )
+        bars = observation.bars.get(symbol)
+        if bars is None:
+            raise ConfigError(
+                f"the rules analyst reads {symbol!r}, which the observation does not hold "
+                f"(it holds {list(observation.bars)}); pass symbol= one of them"
+            )
+        steps = [ReasoningStep(thought=_bars_read(symbol, bars, self.lookback))]
+        position = observation.portfolio.positions.get(symbol)
+        held = 0.0 if position is None else position.quantity
         steps.append(
             ReasoningStep(
-                thought=f"Read the last {self.lookback} complete bars of {symbol}.",
-                action=call,
-                observation=text,
+                thought=(
+                    f"Position: {held:g} {symbol}, cash {observation.portfolio.cash:,.2f}, "
+                    f"equity {observation.portfolio.equity:,.2f}."
+                )
             )
         )
-        call, text, book = await self._call("query_portfolio", {})
-        held = next((p["quantity"] for p in book["positions"] if p["symbol"] == symbol), 0.0)
-        steps.append(
-            ReasoningStep(
-                thought="Check the position before judging the market.",
-                action=call,
-                observation=text,
-            )
-        )
-        bars = market["bars"]
         if len(bars) < self.lookback:
             why = (
                 f"warming up: {len(bars)} of the {self.lookback} complete bars the indicators "
@@ -241,14 +219,14 @@ class RulesAnalyst:
             return self._analysis(
                 MarketAssessment.RANGE, RiskLevel.HIGH, 0.0, Action.HOLD, why, why, steps
             )
-        return self._read(bars, symbol, held, steps)
+        return self._read(bars[-self.lookback :], symbol, held, steps)
 
     def _read(
-        self, bars: list[dict[str, Any]], symbol: str, held: float, steps: list[ReasoningStep]
+        self, bars: Sequence[Bar], symbol: str, held: float, steps: list[ReasoningStep]
     ) -> Analysis:
-        closes = [float(b["close"]) for b in bars]
-        highs = [float(b["high"]) for b in bars]
-        lows = [float(b["low"]) for b in bars]
+        closes = [b.close for b in bars]
+        highs = [b.high for b in bars]
+        lows = [b.low for b in bars]
         ranges = true_ranges(highs, lows, closes)
         atr = math.fsum(ranges[-self.atr_window :]) / self.atr_window
         usual = math.fsum(ranges[-self.vol_window :]) / self.vol_window
@@ -343,8 +321,19 @@ class RulesAnalyst:
         )
 
     def __call__(self, observation: Observation) -> Analysis:
-        """Blocking :meth:`acall`."""
-        return run_blocking(self.acall(observation))
+        """Analyse ``observation`` (the same as :meth:`acall`; nothing here waits)."""
+        return self._analyse(observation)
 
     def __repr__(self) -> str:
         return f"RulesAnalyst({self.name!r})"
+
+
+def _bars_read(symbol: str, bars: Sequence[Bar], needed: int) -> str:
+    if not bars:
+        return f"Bars: the observation holds no complete bar of {symbol} yet."
+    used = bars[-needed:]
+    return (
+        f"Bars: read the last {len(used)} complete bars of {symbol} from the observation, "
+        f"{used[0].timestamp.isoformat()} to {used[-1].timestamp.isoformat()} "
+        f"(last close {used[-1].close:.6g})."
+    )

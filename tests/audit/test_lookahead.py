@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -75,10 +76,31 @@ def test_an_analyst_reading_one_bar_ahead_is_caught_with_time_and_field():
 
 
 def test_the_rules_analyst_passes():
-    report = check_lookahead(lambda ctx: RulesAnalyst(ctx.tools), FRAME, n_times=5, seed=1)
+    report = check_lookahead(lambda ctx: RulesAnalyst(), FRAME, n_times=5, seed=1)
     assert report.is_clean, report.summary()
     assert len(report.times) == 5
     assert report.variants == ("truncated", "perturbed-0", "perturbed-1")
+
+
+def test_a_rules_analyst_is_given_the_bars_it_reads_so_the_audit_checks_a_reading():
+    """Observed with the audit's default lookback (20), it would only ever be warming up."""
+    seen: list[Any] = []
+
+    def build(ctx: StageContext) -> Any:
+        analyst = RulesAnalyst()
+
+        def analyse(observation: Any) -> Any:
+            analysis = analyst(observation)
+            seen.append((len(observation.bars["SYN"]), analysis))
+            return analysis
+
+        analyse.lookback = analyst.lookback  # type: ignore[attr-defined]
+        return analyse
+
+    report = check_lookahead(build, FRAME, n_times=3, n_perturbations=0, seed=1)
+    assert report.is_clean
+    assert {n for n, _ in seen} == {RulesAnalyst().lookback}
+    assert not any("warming up" in a.reason for _, a in seen)
 
 
 def test_an_rl_policy_over_features_passes():

@@ -45,9 +45,7 @@ def test_a_decision_on_noise_flips_often():
 
 
 def test_the_rules_analyst_holds_its_reading_under_small_moves():
-    report = check_sensitivity(
-        lambda ctx: RulesAnalyst(ctx.tools), FRAME, n_times=8, fraction=0.05, seed=1
-    )
+    report = check_sensitivity(lambda ctx: RulesAnalyst(), FRAME, n_times=8, fraction=0.05, seed=1)
     assert report.flip_rate <= 0.1
     assert report.stage.startswith("rules:")
 

@@ -121,7 +121,9 @@ def test_every_order_is_tied_to_its_step_reasoning_verdicts_and_fills(
     row = placed[0]
     step = steps[row.step]
     assert step.acks[0].client_order_id in row.order
-    assert "get_market_data -> query_portfolio" in row.reasoning
+    assert row.reasoning.startswith("Bars: read the last 49 complete bars of SYN")
+    assert " -> Position: " in row.reasoning
+    assert " -> Reading: " in row.reasoning
     assert "backend:accepted ok" in row.verdicts
     # the backtest backend fills at the next bar's open, so the fill is recorded by a later step
     fill_step = re.match(r"step (\d+) buy ", row.fills)

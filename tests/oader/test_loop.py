@@ -191,7 +191,7 @@ def _hand_built(analyze: Any, *, on_error: str = "stop", store: ExplainStore) ->
     store.create_run({}, run_id="h", data_fingerprint="-", model="test")
     recorder = ExplainRecorder(store, "h")
     return OADERLoop(
-        ContextBuilder(view, tools.query, state=recorder.strategy_state),
+        ContextBuilder(view, tools.backend, state=recorder.strategy_state),
         analyze,
         DecisionEngine(),
         ToolExecutor(tools),
@@ -290,7 +290,7 @@ def test_a_failing_record_stage_raises_and_nothing_half_written() -> None:
         raise OSError("disk full")
 
     loop = OADERLoop(
-        ContextBuilder(view, tools.query),
+        ContextBuilder(view, tools.backend),
         _hold,
         DecisionEngine(),
         lambda d, o: Execution(),
@@ -330,7 +330,7 @@ def test_a_live_loop_steps_at_the_wall_clock_and_needs_a_bound() -> None:
     tools = make_trading_tools(backend, view=view)
     records: list[StepRecord] = []
     loop = OADERLoop(
-        ContextBuilder(view, tools.query),
+        ContextBuilder(view, tools.backend),
         _hold,
         DecisionEngine(),
         ToolExecutor(tools),

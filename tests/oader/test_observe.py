@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -10,19 +11,18 @@ import pytest
 from axon_lab.backends import MockTradingBackend
 from axon_lab.clock import SimulatedClock
 from axon_lab.data import MarketView, make_synthetic
-from axon_lab.errors import RecordError, ToolError
-from axon_lab.oader import ContextBuilder, snapshot_from_payload
+from axon_lab.errors import RecordError
+from axon_lab.oader import ContextBuilder
 from axon_lab.oader.observe import _is_valid
 from axon_lab.records import Observation
-from axon_lab.tools import ToolResult, make_trading_tools
+from axon_lab.tools import make_trading_tools
 
 
 @pytest.fixture
 def observe() -> ContextBuilder:
     frame = make_synthetic(80, timeframe="1h", start="2024-01-01", seed=3, symbol="SYN")
     view = MarketView(frame, feature_spec=["rsi_14", "atr_14"])
-    tools = make_trading_tools(MockTradingBackend({"SYN": 100.0}, cash=1_000.0))
-    return ContextBuilder(view, tools.query, lookback=5)
+    return ContextBuilder(view, MockTradingBackend({"SYN": 100.0}, cash=1_000.0), lookback=5)
 
 
 def test_fast_observation_equals_the_validated_one(observe: ContextBuilder) -> None:
@@ -59,80 +59,21 @@ def test_what_validation_would_change_or_reject_takes_the_validated_path(
         Observation(**{**fields, "timestamp": early})
 
 
-class _JsonOnlyPortfolio:
-    """A portfolio tool that answers with JSON only (no typed value)."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-
-    async def arun(self, args: str) -> ToolResult:
-        result = await self.inner.arun(args)
-        return ToolResult(tool=result.tool, ok=result.ok, payload=result.payload)
-
-
-def test_the_snapshot_read_from_the_tools_json_is_the_typed_one(observe: ContextBuilder) -> None:
+def test_the_portfolio_is_the_backends_snapshot_read_once(observe: ContextBuilder) -> None:
     now = datetime(2024, 1, 2, 5, tzinfo=UTC)
     backend = MockTradingBackend({"SYN": 100.0}, cash=1_000.0, clock=SimulatedClock(now))
     tools = make_trading_tools(backend)
     tools.place.run('{"symbol": "SYN", "side": "buy", "quantity": 2}')
-    typed = ContextBuilder(observe.view, tools.query, lookback=5)(now)
-    from_json = ContextBuilder(observe.view, _JsonOnlyPortfolio(tools.query), lookback=5)(now)
-    assert typed.portfolio.positions["SYN"].quantity == 2
-    assert from_json == typed
-    assert from_json.digest() == typed.digest()
+    reads = 0
+    query = backend.query_portfolio
 
+    async def counted() -> Any:
+        nonlocal reads
+        reads += 1
+        return await query()
 
-# ---------------------------------------------------------------- snapshot_from_payload
-
-
-def _payload(**changes: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "ok": True,
-        "timestamp": "2024-01-01T00:00:00+00:00",
-        "cash": 50.0,
-        "equity": 70.0,
-        "realized_pnl": 0.0,
-        "fees_paid": 0.0,
-        "positions": [{"symbol": "X", "quantity": 2.0, "avg_price": 9.0, "mark_price": 10.0}],
-    }
-    base.update(changes)
-    return base
-
-
-def test_a_valid_payload_round_trips() -> None:
-    snap = snapshot_from_payload(_payload())
-    assert snap.quantity("X") == 2.0
-    assert snap.equity == 70.0
-
-
-@pytest.mark.parametrize(
-    ("changes", "match"),
-    [
-        ({"timestamp": "2024-01-01T00:00:00"}, "timezone"),  # naive
-        ({"cash": "oops"}, "cash"),
-        ({"realized_pnl": float("nan")}, "realized_pnl"),
-        (
-            {
-                "positions": [
-                    {"symbol": "X", "quantity": 2.0, "avg_price": -9.0, "mark_price": 10.0}
-                ]
-            },
-            "avg_price",
-        ),
-        ({"equity": 1e9}, "equity"),  # not cash + positions
-        ({"positions": "X"}, "not a list"),
-        ({"positions": [["X", 2.0]]}, "not an object"),
-        ({"fees_paid": -1.0}, "fees_paid"),
-    ],
-)
-def test_a_bad_payload_is_a_tool_error(changes: dict[str, Any], match: str) -> None:
-    # before: model_construct let each of these through as a "snapshot"
-    with pytest.raises(ToolError, match=match):
-        snapshot_from_payload(_payload(**changes))
-
-
-def test_a_payload_missing_a_field_names_it() -> None:
-    payload = _payload()
-    del payload["cash"]
-    with pytest.raises(ToolError, match="lacks the field 'cash'"):
-        snapshot_from_payload(payload)
+    backend.query_portfolio = counted  # type: ignore[method-assign]
+    obs = ContextBuilder(observe.view, backend, lookback=5)(now)
+    assert reads == 1
+    assert obs.portfolio.positions["SYN"].quantity == 2
+    assert obs.portfolio == asyncio.run(query())

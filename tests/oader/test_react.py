@@ -38,7 +38,7 @@ def setup(script: Any, **kw: Any) -> tuple[Any, Any]:
     kw.setdefault("tools", tools)
     client = ScriptedClient(script, model="scripted-model")
     analyzer = ReActAnalyzer(client, kw.pop("tools"), **kw)
-    return analyzer, ContextBuilder(view, tools.query)(now)
+    return analyzer, ContextBuilder(view, tools.backend)(now)
 
 
 def call(name: str, args: str = "{}", cid: str = "c1") -> Any:

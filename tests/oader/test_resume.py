@@ -53,7 +53,7 @@ def test_the_run_config_is_recorded(agent_factory: object) -> None:
     loop = agent_factory(frame, every=2, config={"note": "unit test"})
     info = loop.store.get_run("t")
     assert info.data_fingerprint == data_fingerprint(loop.view)
-    assert info.model == RulesAnalyst(loop.tools).name
+    assert info.model == RulesAnalyst().name
     assert info.model_cutoff is None
     assert info.code_version == code_version()
     assert info.config["every"] == 2

@@ -1,8 +1,7 @@
-"""RulesAnalyst: a real tool-calling reasoning chain, documented formulas, always labelled rules."""
+"""RulesAnalyst: reads the observation it is given, documented formulas, always labelled rules."""
 
 from __future__ import annotations
 
-import json
 import math
 from datetime import datetime
 from typing import Any
@@ -19,7 +18,6 @@ from axon_lab.errors import ConfigError
 from axon_lab.oader import ContextBuilder, RulesAnalyst
 from axon_lab.oader.rules_analyst import rsi_cutler, true_ranges
 from axon_lab.records import Action, AnalysisSource, MarketAssessment
-from axon_lab.tools import ToolRegistry, make_trading_tools
 
 from .conftest import synthetic, trend_frame
 
@@ -28,11 +26,10 @@ def _analyse(frame: pd.DataFrame, at: int, **kw: Any) -> Any:
     view = MarketView(frame)
     now: datetime = view.decision_times()[at].to_pydatetime()
     clock = SimulatedClock(now)
-    tools = make_trading_tools(
-        MockTradingBackend({"SYN": 100.0}, cash=1_000.0, clock=clock), view=view
-    )
-    obs = ContextBuilder(view, tools.query)(now)
-    return RulesAnalyst(tools, **kw)(obs), view, now
+    backend = MockTradingBackend({"SYN": 100.0}, cash=1_000.0, clock=clock)
+    analyst = RulesAnalyst(**kw)
+    obs = ContextBuilder(view, backend, lookback=analyst.lookback)(now)
+    return analyst(obs), view, now
 
 
 def test_uptrend_buys_with_a_confidence_from_the_formula() -> None:
@@ -65,21 +62,40 @@ def test_downtrend_proposes_a_sell() -> None:
     assert analysis.action is Action.SELL
 
 
-def test_the_reasoning_chain_holds_real_tool_calls_and_their_json() -> None:
+def test_the_reasoning_chain_says_what_it_read_from_the_observation() -> None:
     analysis, view, now = _analyse(synthetic(), 120)
-    calls = [s for s in analysis.reasoning_steps if s.action is not None]
-    assert [s.action.name for s in calls] == ["get_market_data", "query_portfolio"]
-    market = json.loads(calls[0].observation)
-    assert json.loads(calls[0].action.arguments) == {
-        "symbol": "SYN",
-        "lookback": 49,
-        "include_features": False,
-    }
-    assert market["as_of"] == now.isoformat()
-    closes = [b["close"] for b in market["bars"]]
-    assert closes == view.as_of(now, "SYN", 49)["close"].tolist()
-    assert json.loads(calls[1].observation)["cash"] == 1_000.0
-    assert "confidence" in analysis.reasoning_steps[-1].thought
+    bars = view.as_of(now, "SYN", 49)
+    first, last = bars.index[0].isoformat(), bars.index[-1].isoformat()
+    read, position, indicators, reading = (s.thought for s in analysis.reasoning_steps)
+    assert f"last 49 complete bars of SYN from the observation, {first} to {last}" in read
+    assert f"last close {bars['close'].iloc[-1]:.6g}" in read
+    assert position == "Position: 0 SYN, cash 1,000.00, equity 1,000.00."
+    assert indicators.startswith("Indicators: SMA10=")
+    assert "confidence" in reading
+    # no tool is called: nothing in the chain is an action
+    assert all(s.action is None for s in analysis.reasoning_steps)
+
+
+def test_it_reads_only_the_observation_it_is_given() -> None:
+    """The same observation gives the same analysis, whatever the view holds afterwards."""
+    view = MarketView(synthetic())
+    now = view.decision_times()[120].to_pydatetime()
+    analyst = RulesAnalyst()
+    backend = MockTradingBackend({"SYN": 100.0}, cash=1_000.0, clock=SimulatedClock(now))
+    obs = ContextBuilder(view, backend, lookback=analyst.lookback)(now)
+    # the same bars, with every price after them changed, in a second observation
+    other_view = MarketView(synthetic(seed=99))
+    assert analyst(obs) == analyst(obs.model_copy())
+    other = ContextBuilder(other_view, backend, lookback=analyst.lookback)(now)
+    assert analyst(other).thought != analyst(obs).thought
+
+
+def test_a_symbol_the_observation_lacks_is_refused() -> None:
+    view = MarketView(synthetic())
+    now = view.decision_times()[60].to_pydatetime()
+    obs = ContextBuilder(view, MockTradingBackend({"SYN": 1.0}, cash=1.0))(now)
+    with pytest.raises(ConfigError, match="reads 'BTC', which the observation does not hold"):
+        RulesAnalyst(symbol="BTC")(obs)
 
 
 def test_warm_up_holds_with_zero_confidence_and_says_why() -> None:
@@ -109,12 +125,8 @@ def test_confidence_is_a_probability_and_low_confidence_never_trades(seed: int, 
         assert analysis.action is Action.HOLD
 
 
-def test_bad_parameters_and_missing_tools_are_refused() -> None:
-    view = MarketView(synthetic(60))
-    tools = make_trading_tools(MockTradingBackend({"SYN": 1.0}, cash=1.0), view=view)
+def test_bad_parameters_are_refused() -> None:
     with pytest.raises(ConfigError, match="fast \\(30\\) must be shorter than slow \\(10\\)"):
-        RulesAnalyst(tools, fast=30, slow=10)
+        RulesAnalyst(fast=30, slow=10)
     with pytest.raises(ConfigError, match="vol_window must be an int >= 1"):
-        RulesAnalyst(tools, vol_window=0)
-    with pytest.raises(ConfigError, match="needs a 'get_market_data' tool"):
-        RulesAnalyst(ToolRegistry([tools.query]))
+        RulesAnalyst(vol_window=0)
