@@ -417,3 +417,26 @@ def test_the_loop_is_the_clock_s_only_writer(monkeypatch: pytest.MonkeyPatch) ->
     assert booked > 0
     assert booked == sum(len(s.fills) for s in steps)
     loop.close()
+
+
+def test_one_portfolio_snapshot_is_built_per_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Marking, observing and closing a step share one snapshot (orders placed included)."""
+    from axon_lab.backends import Ledger
+    from axon_lab.oader import make_agent
+
+    built = 0
+    original = Ledger.snapshot
+
+    def counted(self: Ledger, *args: Any, **kwargs: Any) -> Any:
+        nonlocal built
+        built += 1
+        return original(self, *args, **kwargs)
+
+    loop = make_agent(synthetic(400), store="sqlite://", run_id="reads", progress=False)
+    monkeypatch.setattr(Ledger, "snapshot", counted)
+    loop.run()
+    steps = loop.store.steps("reads")
+    assert any(s.acks for s in steps)
+    assert any(s.fills for s in steps)
+    assert built == len(steps)
+    loop.close()
