@@ -4,7 +4,10 @@
 of the run database, ``sqlite:///runs/axon.db`` by default, through SQLAlchemy. Writers never
 conflict: SQLite runs in WAL mode with a busy timeout, and inserts are insert-or-ignore, so two
 threads or two processes recording the same request both succeed and the first response is kept.
-A PostgreSQL URL works the same way (``ON CONFLICT DO NOTHING``).
+A PostgreSQL URL works the same way (``ON CONFLICT DO NOTHING``). On SQLite, reads and writes run
+on a connection kept checked out between calls (:class:`~axon_lab._held.HeldConnection`: a
+replayed run reads once per model call, and the pool's checkout costs more than the lookup); on
+PostgreSQL they run through plain SQLAlchemy Core.
 
 A second table (``<table>_layout``) names the key layout, :data:`CACHE_KEY_LAYOUT`. Layout 2 keys
 include the endpoint; a table of responses with no layout row was written under layout 1 (keys
@@ -14,14 +17,12 @@ command that clears it, rather than letting every lookup miss in silence.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import threading
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from axon_lab._held import HeldConnection
 from axon_lab._sqlite import enable_wal
 from axon_lab.errors import ConfigError, StoreError
 
@@ -166,17 +167,13 @@ class SQLCacheStore:
         self._select = sa.select(self._table.c.response).where(
             self._table.c.key == sa.bindparam("key")
         )
-        compiled = self._select.compile(dialect=self._engine.dialect)
-        self._select_sql = str(compiled)
-        self._select_positional = bool(compiled.positional)
-        self._dbapi_error: type[Exception] = self._engine.dialect.loaded_dbapi.Error
         self._count = sa.select(sa.func.count()).select_from(self._table)
         self._insert = self._make_insert(sa)
-        self._lock = threading.Lock()
-        self._held: tuple[int, Any] | None = None  # (pid, DBAPI connection), SQLite only
-        self._insert_sql = ""
-        self._insert_order: tuple[str, ...] = ()  # the rendered INSERT's parameter names
+        self._held: HeldConnection | None = None
         if self._dialect == "sqlite" and self._insert is not None:
+            # the statements rendered once, run on the held connection
+            self._held = HeldConnection(self._engine)
+            self._select_sql = str(self._select.compile(dialect=self._engine.dialect))
             insert = self._insert.compile(dialect=self._engine.dialect)
             self._insert_sql, self._insert_order = str(insert), tuple(insert.positiontup or ())
 
@@ -234,78 +231,17 @@ class SQLCacheStore:
 
     def get(self, key: str) -> str | None:
         """The stored JSON for ``key``, or None."""
-        if self._dialect == "sqlite":
-            rows, _ = self._on_held(self._select_sql, (key,), write=False)
-            return None if not rows else str(rows[0][0])
-        # Other databases: the pre-rendered SELECT on a pooled driver connection, which skips
-        # SQLAlchemy's per-execute work (statement cache lookup, result wrapping). The pool's
-        # return ends the read transaction, so a connection never idles inside one.
-        from sqlalchemy import exc as sa_exc
+        import sqlalchemy as sa
 
-        raw = None
         try:
-            raw = self._engine.raw_connection()
-            cursor = raw.cursor()
-            try:
-                cursor.execute(self._select_sql, self._select_params(key))
-                row = cursor.fetchone()
-            finally:
-                cursor.close()
-        except (self._dbapi_error, sa_exc.SQLAlchemyError) as exc:
+            if self._held is not None:
+                rows = self._held.run([(self._select_sql, [(key,)])], write=False).rows
+                return None if not rows else str(rows[0][0])
+            with self._engine.connect() as conn:
+                found = conn.execute(self._select, {"key": key}).scalar_one_or_none()
+        except sa.exc.SQLAlchemyError as exc:
             raise StoreError(f"Cannot read the LLM cache at {self.url!r}: {exc}") from exc
-        finally:
-            if raw is not None:
-                raw.close()  # back to the pool, which ends any read transaction
-        return None if row is None else str(row[0])
-
-    def _select_params(self, key: str) -> tuple[str] | dict[str, str]:
-        return (key,) if self._select_positional else {"key": key}
-
-    def _on_held(
-        self, sql: str, params: tuple[Any, ...], *, write: bool
-    ) -> tuple[Sequence[Any], int]:
-        """Run one statement on the held SQLite connection (committed if it writes).
-
-        Returns its rows and its row count. A replayed run reads once per LLM call, and checking
-        a connection out of the pool and resetting it on return cost ~4x SQLite's own lookup by
-        primary key. So the store keeps one driver connection (opened by the engine, so with its
-        pragmas) and serialises its users with a lock. ``fetchall`` runs each statement to its
-        end, which ends the read transaction: the connection never pins an old snapshot of the
-        WAL. A connection inherited across ``fork`` is never used (SQLite forbids it): the child
-        opens its own.
-        """
-        from sqlalchemy import exc as sa_exc
-
-        with self._lock:
-            held = self._held
-            try:
-                if held is None or held[0] != os.getpid():
-                    held = self._held = (os.getpid(), self._engine.raw_connection())
-                raw = held[1]
-                cursor = raw.cursor()
-                try:
-                    cursor.execute(sql, params)
-                    rows, count = cursor.fetchall(), cursor.rowcount
-                finally:
-                    cursor.close()
-                if write:
-                    raw.commit()
-                return rows, count
-            except (self._dbapi_error, sa_exc.SQLAlchemyError) as exc:
-                # not back to the pool: its state is unknown (and closing a broken one may fail)
-                with contextlib.suppress(Exception):
-                    self._release_held(invalidate=True)
-                action = "write" if write else "read"
-                raise StoreError(f"Cannot {action} the LLM cache at {self.url!r}: {exc}") from exc
-
-    def _release_held(self, *, invalidate: bool) -> None:
-        """Close (or discard) the held connection; the caller holds the lock."""
-        held, self._held = self._held, None
-        if held is not None and held[0] == os.getpid():  # after fork(), the parent's is not ours
-            if invalidate:
-                held[1].invalidate()
-            else:
-                held[1].close()
+        return None if found is None else str(found)
 
     def put(self, key: str, value: str, *, model: str, label: str | None = None) -> bool:
         """Insert unless ``key`` is present (insert-or-ignore); return whether it was inserted."""
@@ -313,15 +249,17 @@ class SQLCacheStore:
 
         row = {"key": key, "model": model, "label": label, "created_at": time.time()}
         row["response"] = value
-        if self._dialect == "sqlite":
-            params = tuple(row[name] for name in self._insert_order)
-            return bool(self._on_held(self._insert_sql, params, write=True)[1])
         try:
+            if self._held is not None:
+                params = tuple(row[name] for name in self._insert_order)
+                done = self._held.run([(self._insert_sql, [params])], write=True)
+                return bool(done.rowcount)
             with self._engine.begin() as conn:
                 if self._insert is not None:
                     return bool(conn.execute(self._insert, row).rowcount)
                 try:
-                    conn.execute(self._table.insert(), row)
+                    with conn.begin_nested():
+                        conn.execute(self._table.insert(), row)
                 except sa.exc.IntegrityError:
                     return False
                 return True
@@ -334,6 +272,6 @@ class SQLCacheStore:
 
     def close(self) -> None:
         """Release the held connection and the connection pool."""
-        with self._lock:
-            self._release_held(invalidate=False)
+        if self._held is not None:
+            self._held.close()
         self._engine.dispose()

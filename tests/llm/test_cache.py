@@ -296,14 +296,32 @@ def test_one_sql_store_shared_by_threads(tmp_path: Path) -> None:
     store.close()
 
 
-def test_a_broken_held_connection_is_an_error_then_replaced(tmp_path: Path) -> None:
+def test_a_held_connection_lost_between_calls_is_replaced(tmp_path: Path) -> None:
     store = SQLCacheStore(f"sqlite:///{tmp_path / 'axon.db'}")
     store.put("k", "{}", model="m")
     assert store._held is not None
-    store._held[1].driver_connection.close()  # the driver connection dies under the store
-    with pytest.raises(StoreError, match="Cannot read the LLM cache"):
+    held = store._held._held
+    assert held is not None
+    held.driver_connection.close()  # the driver connection dies under the store
+    assert store.get("k") == "{}"  # on a fresh connection; the dead one was discarded
+    assert store._held._held is not held
+    store.close()
+
+
+def test_a_database_error_is_a_store_error_naming_the_cache(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "axon.db"
+    store = SQLCacheStore(f"sqlite:///{path}")
+    store.put("k", "{}", model="m")
+    con = sqlite3.connect(path)
+    con.execute("DROP TABLE llm_cache")
+    con.commit()
+    con.close()
+    with pytest.raises(StoreError, match=r"Cannot read the LLM cache at .*no such table"):
         store.get("k")
-    assert store.get("k") == "{}"  # a fresh connection
+    with pytest.raises(StoreError, match=r"Cannot write the LLM cache at .*no such table"):
+        store.put("k2", "{}", model="m")
     store.close()
 
 
