@@ -325,11 +325,22 @@ def sweep(
     ] = None,
     seed: Annotated[int, typer.Option(help="Base TPE seed; worker i uses seed + i.")] = 0,
     fees: Annotated[float, typer.Option(help="Fee per fill as a fraction of notional.")] = 0.001,
+    objective: Annotated[
+        str,
+        typer.Option(
+            help="sma (a rule on the vectorized engine), rl (RL hyperparameters), loop (the "
+            "agent through the OADER loop and risk chain), or package.module:factory."
+        ),
+    ] = "sma",
+    option: Annotated[
+        list[str] | None,
+        typer.Option(help="An objective option KEY=VALUE (VALUE read as JSON); repeatable."),
+    ] = None,
     best_json: Annotated[
         Path | None, typer.Option(help="Write the Pareto-front parameters to this JSON file.")
     ] = None,
 ) -> None:
-    """Tune an SMA-cross rule with Optuna: N workers on one study, walk-forward IS vs OOS."""
+    """Tune an objective with Optuna: N workers on one study, walk-forward IS vs OOS."""
     import optuna
 
     from axon_lab.errors import AxonError
@@ -339,12 +350,19 @@ def sweep(
         sample = DEMO_SAMPLE
     try:
         spec = SweepSpec(
-            study=study, storage=storage, data=data, sample=sample, seed=seed, fees=fees
+            study=study,
+            storage=storage,
+            data=data,
+            sample=sample,
+            seed=seed,
+            fees=fees,
+            objective=objective,
+            options=_parse_options(option or []),
         )
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         result = run_sweep(spec, n_workers=workers, n_trials=trials)
         if best_json is not None:
-            handle = create_study(study, storage=storage, directions=("maximize", "maximize"))
+            handle = create_study(study, storage=storage, directions=result.directions)
             try:
                 export_best_params(handle, best_json)
             finally:
@@ -362,6 +380,24 @@ def sweep(
         _echo(result.overfitting.describe())
     if best_json is not None:
         _echo(f"best parameters: {best_json}")
+
+
+def _parse_options(pairs: list[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs; a VALUE that reads as JSON is that value, else the string."""
+    import json
+
+    from axon_lab.errors import ConfigError
+
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--option {pair!r} is not KEY=VALUE (e.g. --option cash=10000)")
+        try:
+            out[key.strip()] = json.loads(text)
+        except json.JSONDecodeError:
+            out[key.strip()] = text
+    return out
 
 
 @llm_app.command("serve")

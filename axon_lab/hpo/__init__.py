@@ -26,8 +26,10 @@ Examples:
 from __future__ import annotations
 
 from axon_lab.hpo._agent import AGENT_SPACE, AgentObjective, agent_targets, record_analyses
+from axon_lab.hpo._loop_objective import LOOP_METRICS, LOOP_SPACE, LoopObjective
 from axon_lab.hpo._objective import DEFAULT_METRICS, BaseObjective, FoldScore, WalkForward
 from axon_lab.hpo._overfitting import SweepOverfitting, sweep_overfitting
+from axon_lab.hpo._registry import OBJECTIVES, ObjectiveFactory, make_objective, register_objective
 from axon_lab.hpo._rl_objective import DEFAULT_RL_SPACE, RLObjective
 from axon_lab.hpo._rule import SMA_CROSS_SPACE, RuleObjective, sma_cross_strategy
 from axon_lab.hpo._space import ParamType, SearchSpaceDef, check_space, suggest_params
@@ -65,6 +67,13 @@ __all__ = [
     "sma_cross_strategy",
     "RLObjective",
     "DEFAULT_RL_SPACE",
+    "LoopObjective",
+    "LOOP_SPACE",
+    "LOOP_METRICS",
+    "OBJECTIVES",
+    "ObjectiveFactory",
+    "make_objective",
+    "register_objective",
     "AgentObjective",
     "AGENT_SPACE",
     "agent_targets",

@@ -6,22 +6,25 @@ numbers, so trials are shared and never duplicated. With PostgreSQL the workers 
 on other machines: start ``axon-lab sweep`` there with the same ``--storage`` and ``--study``.
 Each worker seeds its TPE sampler with ``seed + worker index``.
 
-The objective is :class:`~axon_lab.hpo.RuleObjective` (SMA cross) on the data given as a path or
-a bundled sample name, which the workers load themselves.
+The objective is named (:func:`~axon_lab.hpo.make_objective`: ``"sma"``, ``"rl"``, ``"loop"``, a
+registered name or an import path) and built by every worker from the data given as a path or a
+bundled sample name, which the workers load themselves, and plain options.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from axon_lab.errors import ConfigError
+from axon_lab.hpo._objective import BaseObjective
 from axon_lab.hpo._overfitting import SweepOverfitting, sweep_overfitting
-from axon_lab.hpo._rule import RuleObjective
+from axon_lab.hpo._registry import make_objective
 from axon_lab.hpo._storage import close_storage, make_storage
 from axon_lab.hpo._study import best_trials, create_study, study_results
 
@@ -39,6 +42,8 @@ class SweepSpec:
         sample: Name of a bundled sample (see ``axon-lab datasets``), or None.
         seed: Base seed; worker ``i`` uses ``seed + i``.
         fees: Fee fraction of the backtests.
+        objective: The objective's name (see :func:`~axon_lab.hpo.make_objective`).
+        options: Its options (plain values: they cross process boundaries).
     """
 
     study: str
@@ -47,6 +52,8 @@ class SweepSpec:
     sample: str | None = None
     seed: int = 0
     fees: float = 0.001
+    objective: str = "sma"
+    options: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if (self.data is None) == (self.sample is None):
@@ -57,12 +64,12 @@ class SweepSpec:
                 "postgresql:// URL."
             )
 
-    def objective(self) -> RuleObjective:
+    def build_objective(self) -> BaseObjective:
         """Load the data and build the objective."""
         from axon_lab.data import load_ohlcv, load_sample
 
         frame = load_ohlcv(self.data) if self.data is not None else load_sample(str(self.sample))
-        return RuleObjective(frame, fees=self.fees)
+        return make_objective(self.objective, frame, {"fees": self.fees, **self.options})
 
 
 def run_worker(spec: SweepSpec, n_trials: int, worker: int) -> int:
@@ -70,7 +77,7 @@ def run_worker(spec: SweepSpec, n_trials: int, worker: int) -> int:
 
     Each trial records ``worker`` and ``pid`` as user attributes.
     """
-    objective = spec.objective()
+    objective = spec.build_objective()
     storage = make_storage(spec.storage)
     try:
         study = create_study(
@@ -112,6 +119,7 @@ class SweepResult:
         best: Trial numbers on the Pareto front.
         overfitting: The best trial's deflated Sharpe ratio and the sweep's PBO
             (:func:`~axon_lab.hpo.sweep_overfitting`); print ``overfitting.describe()``.
+        directions: The study's directions (one per metric of the objective).
     """
 
     study: str
@@ -119,6 +127,7 @@ class SweepResult:
     results: pd.DataFrame
     best: tuple[int, ...]
     overfitting: SweepOverfitting | None = None
+    directions: tuple[str, ...] = ("maximize",)
 
 
 def run_sweep(spec: SweepSpec, *, n_workers: int, n_trials: int) -> SweepResult:
@@ -138,7 +147,7 @@ def run_sweep(spec: SweepSpec, *, n_workers: int, n_trials: int) -> SweepResult:
     for name, value in (("n_workers", n_workers), ("n_trials", n_trials)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ConfigError(f"{name}={value!r} must be an int >= 1.")
-    objective = spec.objective()  # fail here, not in N processes, on bad data
+    objective = spec.build_objective()  # fail here, not in N processes, on bad data
     storage = make_storage(spec.storage)
     try:
         study = create_study(
@@ -170,6 +179,7 @@ def run_sweep(spec: SweepSpec, *, n_workers: int, n_trials: int) -> SweepResult:
             results=study_results(study),
             best=tuple(t.number for t in best_trials(study)),
             overfitting=sweep_overfitting(study),
+            directions=objective.directions,
         )
     finally:
         close_storage(storage)
