@@ -116,7 +116,9 @@ class LoopObjective(BaseObjective):
         self.store = store
         self._store: Any = None
 
-    def _open_store(self) -> Any:
+    @property
+    def explain_store(self) -> Any:
+        """The :class:`~axon_lab.explain.ExplainStore` the window runs are recorded in."""
         if self._store is None:
             from axon_lab.explain import ExplainStore
 
@@ -142,7 +144,7 @@ class LoopObjective(BaseObjective):
         window = self.data.iloc[max(first - self.warmup, 0) : last + 1]
         loop = make_agent(
             window,
-            store=self._open_store(),
+            store=self.explain_store,
             run_id=run_id,
             start=self.data.index[first].to_pydatetime(),
             progress=False,

@@ -26,7 +26,7 @@ from axon_lab.clock import SimulatedClock
 from axon_lab.data.frame import OHLCV_COLUMNS
 from axon_lab.data.view import MarketView
 from axon_lab.errors import ConfigError
-from axon_lab.llm import LLMClient
+from axon_lab.llm import DEFAULT_MIN_CONFIDENCE, LLMClient
 from axon_lab.records import Analysis, Decision, Instrument, Observation
 from axon_lab.risk import (
     ConfirmationPolicy,
@@ -149,6 +149,7 @@ def make_agent(
     decide: Callable[[Analysis, Observation], Decision] | None = None,
     risk_fraction: float = 0.01,
     stop_atr: float = 2.0,
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE,
     long_only: bool = True,
     store: str | ExplainStore | None = None,
     run_id: str | None = None,
@@ -187,10 +188,11 @@ def make_agent(
         decide: A Decide stage ``(analysis, observation) -> Decision`` replacing the default
             :class:`~axon_lab.oader.DecisionEngine` (e.g. ``RLFallback.decide``, which labels the
             RL policy's decisions ``source=fallback``); ``decision_mode``, ``risk_fraction``,
-            ``stop_atr`` and ``long_only`` configure only the default engine.
+            ``stop_atr``, ``min_confidence`` and ``long_only`` configure only the default engine.
         risk_fraction: Fraction of equity risked per entry (see
             :class:`~axon_lab.oader.DecisionEngine`).
         stop_atr: Stop distance in ATRs.
+        min_confidence: Under this confidence an analysis holds (the Decide stage's threshold).
         long_only: Forbid shorts.
         store: An explain store or its URL (default ``sqlite:///runs/axon.db``).
         run_id: The run's id (default: generated).
@@ -333,6 +335,7 @@ def make_agent(
             "fee_rate": fee_rate,
             "risk_fraction": risk_fraction,
             "stop_atr": stop_atr,
+            "min_confidence": min_confidence,
             "long_only": long_only,
             "lookback": lookback,
             "on_error": on_error,
@@ -362,6 +365,7 @@ def make_agent(
                 "decision_mode": decision_mode,
                 "risk_fraction": risk_fraction,
                 "stop_atr": stop_atr,
+                "min_confidence": min_confidence,
                 "long_only": long_only,
                 "every": every,
                 "start": None if start_at is None else start_at.isoformat(),
@@ -407,6 +411,7 @@ def make_agent(
                 symbol=symbol,
                 risk_fraction=risk_fraction,
                 stop_atr=stop_atr,
+                min_confidence=min_confidence,
                 limits=limits,
                 long_only=long_only,
                 fee_rate=fee_rate,

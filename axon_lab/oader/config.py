@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field
 
 from axon_lab.errors import ConfigError
+from axon_lab.llm import DEFAULT_MIN_CONFIDENCE
 from axon_lab.records import DefenceLine, GateState, Instrument, Record
 from axon_lab.risk import (
     AlwaysOpenGate,
@@ -136,6 +137,7 @@ class AgentConfig(Record):
     decision_mode: Literal["direct", "rules"]
     risk_fraction: float
     stop_atr: float
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE
     long_only: bool
     every: int
     start: str | None = None
@@ -303,6 +305,7 @@ def rebuild_agent(
         "decision_mode": cfg.decision_mode,
         "risk_fraction": cfg.risk_fraction,
         "stop_atr": cfg.stop_atr,
+        "min_confidence": cfg.min_confidence,
         "long_only": cfg.long_only,
         "store": target,
         "run_id": rid,

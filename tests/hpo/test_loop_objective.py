@@ -75,7 +75,7 @@ def test_the_risk_chain_binds_the_scored_agent() -> None:
     study.optimize(objective, n_trials=1)
     folds = study.trials[0].user_attrs["folds"]
     assert all(f["out_of_sample"]["total_return"] == 0.0 for f in folds)
-    steps = objective._open_store().steps(study.trials[0].user_attrs["runs_fold_0"][1])
+    steps = objective.explain_store.steps(study.trials[0].user_attrs["runs_fold_0"][1])
     rejected = [v for s in steps for v in s.verdicts if not v.approved]
     assert rejected
     assert {v.rule for v in rejected} == {"max_daily_orders"}
@@ -115,7 +115,7 @@ def test_an_rl_policy_is_scored_through_the_loop() -> None:
     study = optuna.create_study(direction="maximize")
     study.optimize(objective, n_trials=1)
     run = study.trials[0].user_attrs["runs_fold_0"][1]
-    steps = objective._open_store().steps(run)
+    steps = objective.explain_store.steps(run)
     assert {s.analysis.source.value for s in steps if s.analysis} == {"rl"}
     assert any(s.fills for s in steps)
     objective.close()

@@ -52,12 +52,18 @@ def test_a_rules_run_rebuilds_into_the_same_record():
         gates=gates,
         limits=RiskLimits(max_order_notional=20_000.0, max_open_orders=2),
         risk_fraction=0.02,
+        min_confidence=0.7,
         every=2,
         start="2020-01-03",
     )
     loop.run(400)
     cfg = AgentConfig.model_validate(first.get_run("orig").config["agent"])
     assert cfg.data == "synthetic-1h"
+    assert cfg.min_confidence == 0.7
+    # the threshold decided: no order came from an analysis under it
+    assert all(
+        s.analysis.confidence >= 0.7 for s in first.steps("orig") if s.acks and s.decision.quantity
+    )
     assert [g.kind for g in cfg.gates] == [
         "rejection_circuit_breaker",
         "pnl_circuit_breaker",
