@@ -15,7 +15,10 @@ arrays: no stages, protocols, records, tools or callbacks. What it does per step
   backend calls: ``submit_orders_nb`` at the decision bar and ``fill_range_nb`` over the next;
 * record: the step as JSON (analysis, LLM call, decision, seven verdicts, ack, fills), its
   SHA-256, and one committed SQLite transaction into the explain store's own tables (the same
-  DDL, pragmas, rows and indexes: the step row, and a row per rejecting verdict).
+  DDL, pragmas, rows and indexes: the step row, and a row per rejecting verdict); and what the
+  model saw, kept by content as the record must keep it: the observation as JSON (its bars,
+  features and portfolio) and the prompt, each under its SHA-256, zlib-compressed (level 1) and
+  inserted into ``axon_blobs`` once per run (the system prompt once, the rest each step).
 
 JSON is written and read with pydantic-core's Rust codec (``to_json``/``from_json``, 3-4x the
 standard library here) and a bar's prompt line is formatted once, when the bar completes: the
@@ -36,6 +39,7 @@ import math
 import sqlite3
 import statistics
 import time
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -132,6 +136,8 @@ def run_floor(
     db = _store(folder / "floor.db")
     cur = db.cursor()
     sql = {"steps": _insert("axon_steps", 15), "rejections": _insert("axon_rejections", 7)}
+    sql["blobs"] = _insert("axon_blobs", 4) + " ON CONFLICT DO NOTHING"
+    kept: set[str] = set()  # blobs stored in this run
     system = "You are a trading analyst. Answer with one JSON object: thought, market_assessment..."
     cash, position, equity, day_orders, n_orders = 1e9, 0.0, 1e9, 0, 0
     rows = np.column_stack([o, h, lo, c, v]).tolist()
@@ -246,6 +252,23 @@ def run_floor(
         record_bytes = to_json(record)
         digest = hashlib.sha256(record_bytes).hexdigest()
         record_json = record_bytes.decode()
+        observation = {
+            "timestamp": iso[i], "symbols": ["SYN"], "timeframe": "1h",
+            "bars": {"SYN": [
+                {"timestamp": iso[j], "open": rows[j][0], "high": rows[j][1], "low": rows[j][2],
+                 "close": rows[j][3], "volume": rows[j][4]}
+                for j in range(i - LOOKBACK, i)
+            ]},
+            "features": {"SYN": {"atr_14": a_i, "rsi_14": r_i}},
+            "portfolio": {"cash": cash, "equity": equity, "positions": {"SYN": position}},
+        }  # fmt: skip
+        blobs = []
+        for text in (system, prompt, to_json(observation)):
+            raw = text.encode() if isinstance(text, str) else text
+            key = hashlib.sha256(raw).hexdigest()
+            if key not in kept:
+                kept.add(key)
+                blobs.append(("floor", key, len(raw), zlib.compress(raw, 1)))
         when = stamps[i]
         cur.execute("BEGIN IMMEDIATE")
         cur.execute(
@@ -260,6 +283,7 @@ def run_floor(
         ]
         if rejected:
             cur.executemany(sql["rejections"], rejected)
+        cur.executemany(sql["blobs"], blobs)
         cur.execute("COMMIT")
         t5 = time.perf_counter()
         times.append((t5 - t0) * 1e6)

@@ -13,6 +13,8 @@ from axon_lab.errors import RecordError
 
 
 def _to_utc(value: datetime) -> datetime:
+    if type(value) is datetime and value.tzinfo is UTC:  # the usual case: nothing to convert
+        return value
     to_py = getattr(value, "to_pydatetime", None)  # pandas.Timestamp -> datetime
     if to_py is not None:
         value = to_py()
