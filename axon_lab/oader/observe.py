@@ -11,14 +11,13 @@ Three inputs, as in seed 001's ``ContextBuilder``:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from axon_lab.data.view import MarketView
 from axon_lab.errors import ConfigError
-from axon_lab.records import Bar, Observation, PortfolioSnapshot, StrategyState
+from axon_lab.records import Bar, Observation, PortfolioSnapshot, StrategyState, built
 
 from .stages import run_blocking
 
@@ -33,24 +32,6 @@ class PortfolioSource(Protocol):
     async def query_portfolio(self) -> PortfolioSnapshot:
         """The portfolio now."""
         ...
-
-
-def _is_valid(fields: dict[str, Any]) -> bool:
-    """Whether ``Observation(**fields)`` would accept ``fields`` unchanged.
-
-    The builder's own parts are valid by construction (bars and the snapshot are records, the
-    symbols and timeframe come from the view); what is left to check is what the validators
-    would check or convert: a UTC timestamp, features that are finite floats or None, and no bar
-    after the observation time. False sends the fields through full validation.
-    """
-    now = fields["timestamp"]
-    if type(now) is not datetime or now.tzinfo is not UTC:
-        return False
-    for values in fields["features"].values():
-        for v in values.values():
-            if v is not None and (type(v) is not float or not math.isfinite(v)):
-                return False
-    return all(not bars or bars[-1].timestamp <= now for bars in fields["bars"].values())
 
 
 class ContextBuilder:
@@ -106,17 +87,13 @@ class ContextBuilder:
         keys = opens.tolist()
         if all(k in cache for k in keys):  # consecutive steps share all but the newest bar
             return tuple(cache[k] for k in keys)
-        # Canonical frames hold exactly OHLCV_COLUMNS, in order, as float64, with validated OHLC
-        # and a UTC index: the bars skip re-validation (model_construct) in this hot path. A bar
-        # is immutable, so each is built once and reused by later observations.
+        # A bar is immutable: each is built (and validated) once and reused by later observations.
         out = []
         for key, (o, h, lo, c, v) in zip(keys, values.tolist(), strict=True):
             bar = cache.get(key)
             if bar is None:
                 stamp = _EPOCH + timedelta(microseconds=key // 1_000)
-                bar = Bar.model_construct(
-                    timestamp=stamp, open=o, high=h, low=lo, close=c, volume=v
-                )
+                bar = Bar(timestamp=stamp, open=o, high=h, low=lo, close=c, volume=v)
                 cache[key] = bar
             out.append(bar)
         if len(cache) > 4 * self.lookback + 64:  # keep the cache to the recent window
@@ -127,20 +104,17 @@ class ContextBuilder:
     async def acall(self, now: datetime) -> Observation:
         """Observe at ``now`` (the loop's clock time)."""
         portfolio = await self.portfolio.query_portfolio()
-        fields: dict[str, Any] = {
-            "timestamp": now,
-            "symbols": self.symbols,
-            "timeframe": self.timeframe,
-            "bars": {s: self._bars(now, s) for s in self.symbols},
-            "features": {s: self.view.features_as_of(now, s) for s in self.symbols},
-            "portfolio": portfolio,
-            "strategy_state": self.state() if self.state is not None else StrategyState(),
-        }
-        if _is_valid(fields):
-            # every part is already a record or checked by _is_valid: skip re-validating the
-            # twenty bars and the snapshot once more in this hot path (same object, same JSON)
-            return Observation.model_construct(**fields)
-        return Observation(**fields)  # raises the RecordError that names the bad value
+        # parts this process has just built: records.built takes the one fast path when
+        # validation would change nothing, and validates (naming any bad value) otherwise
+        return built.observation(
+            timestamp=now,
+            symbols=self.symbols,
+            timeframe=self.timeframe,
+            bars={s: self._bars(now, s) for s in self.symbols},
+            features={s: self.view.features_as_of(now, s) for s in self.symbols},
+            portfolio=portfolio,
+            strategy_state=self.state() if self.state is not None else StrategyState(),
+        )
 
     def __call__(self, now: datetime) -> Observation:
         """Blocking :meth:`acall`."""

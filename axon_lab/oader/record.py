@@ -127,9 +127,8 @@ class ExplainRecorder:
             action = step.decision.action
         elif step.analysis is not None:
             action = step.analysis.action
-        # built from validated values; skip a second validation in the hot path
         self._pnl_units += _units(step.pnl)
-        self._state = StrategyState.model_construct(
+        self._state = StrategyState(
             step_count=self._state.step_count + 1,
             last_action=action,
             cumulative_pnl=self._pnl_units / _UNIT,

@@ -25,6 +25,7 @@ Examples:
 
 from __future__ import annotations
 
+from axon_lab.records import built
 from axon_lab.records._account import AccountState, BuyingPowerCheck, Instrument, MarginPolicy
 from axon_lab.records._analysis import Analysis, LLMCall, ReasoningStep, ToolCall
 from axon_lab.records._base import (
@@ -56,6 +57,7 @@ from axon_lab.records._steps import GateTransition, RiskVerdict, StepRecord
 
 __all__ = [
     "AccountState",
+    "built",
     "Action",
     "Analysis",
     "AnalysisSource",

@@ -1,9 +1,9 @@
-"""ContextBuilder: the observation it builds without re-validation equals the validated one."""
+"""ContextBuilder: its observation equals the validated one; the portfolio is read once."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,9 +11,7 @@ import pytest
 from axon_lab.backends import MockTradingBackend
 from axon_lab.clock import SimulatedClock
 from axon_lab.data import MarketView, make_synthetic
-from axon_lab.errors import RecordError
 from axon_lab.oader import ContextBuilder
-from axon_lab.oader.observe import _is_valid
 from axon_lab.records import Observation
 from axon_lab.tools import make_trading_tools
 
@@ -33,30 +31,6 @@ def test_fast_observation_equals_the_validated_one(observe: ContextBuilder) -> N
         assert fast == checked
         assert fast.to_json() == checked.to_json()
         assert fast.digest() == checked.digest()
-
-
-def _fields(observe: ContextBuilder, now: datetime) -> dict[str, Any]:
-    return dict(observe(now))
-
-
-def test_what_validation_would_change_or_reject_takes_the_validated_path(
-    observe: ContextBuilder,
-) -> None:
-    now = datetime(2024, 1, 2, tzinfo=UTC)
-    fields = _fields(observe, now)
-    assert _is_valid(fields)
-    other_zone = now.astimezone(timezone(timedelta(hours=2)))
-    assert not _is_valid({**fields, "timestamp": other_zone})  # validation normalises to UTC
-    inf = {"SYN": {**fields["features"]["SYN"], "rsi_14": float("inf")}}
-    assert not _is_valid({**fields, "features": inf})
-    ints = {"SYN": {**fields["features"]["SYN"], "rsi_14": 50}}
-    assert not _is_valid({**fields, "features": ints})  # validation turns it into 50.0
-    early = now - timedelta(hours=5)
-    assert not _is_valid({**fields, "timestamp": early})  # its bars are after the time
-    with pytest.raises(RecordError, match="rsi_14"):
-        Observation(**{**fields, "features": inf})
-    with pytest.raises(RecordError, match="look-ahead"):
-        Observation(**{**fields, "timestamp": early})
 
 
 def test_the_portfolio_is_the_backends_snapshot_read_once(observe: ContextBuilder) -> None:
