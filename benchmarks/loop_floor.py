@@ -17,8 +17,9 @@ arrays: no stages, protocols, records, tools or callbacks. What it does per step
   SHA-256, and one committed SQLite transaction into the explain store's own tables (the same
   DDL, pragmas, rows and indexes: the step row, and a row per rejecting verdict); and what the
   model saw, kept by content as the record must keep it: the observation as JSON (its bars,
-  features and portfolio) and the prompt, each under its SHA-256, zlib-compressed (level 1) and
-  inserted into ``axon_blobs`` once per run (the system prompt once, the rest each step).
+  features and portfolio) and the prompt, each under its SHA-256, zlib-compressed (level 1, a
+  4 KiB window) and inserted into ``axon_blobs`` once per run (the system prompt once, the rest
+  each step).
 
 JSON is written and read with pydantic-core's Rust codec (``to_json``/``from_json``, 3-4x the
 standard library here) and a bar's prompt line is formatted once, when the bar completes: the
@@ -268,7 +269,8 @@ def run_floor(
             key = hashlib.sha256(raw).hexdigest()
             if key not in kept:
                 kept.add(key)
-                blobs.append(("floor", key, len(raw), zlib.compress(raw, 1)))
+                packer = zlib.compressobj(1, zlib.DEFLATED, 12, 4)  # small blobs, small window
+                blobs.append(("floor", key, len(raw), packer.compress(raw) + packer.flush()))
         when = stamps[i]
         cur.execute("BEGIN IMMEDIATE")
         cur.execute(

