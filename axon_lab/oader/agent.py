@@ -23,6 +23,7 @@ import pandas as pd
 
 from axon_lab.backends.protocol import TradingBackend
 from axon_lab.clock import SimulatedClock
+from axon_lab.data.documents import DocumentFeed
 from axon_lab.data.frame import OHLCV_COLUMNS
 from axon_lab.data.view import MarketView
 from axon_lab.errors import ConfigError
@@ -42,12 +43,14 @@ from axon_lab.risk import (
 from axon_lab.risk.safety import ModeName, SafetyMode
 from axon_lab.tools.factory import make_trading_tools
 
+from ._extras import observe_extras
 from .callbacks import CallbackLike
 from .config import describe_agent
 from .decide import DecisionEngine, DecisionMode
 from .execute import ToolExecutor
 from .loop import OADERLoop, OnError
 from .observe import ContextBuilder
+from .orchestrator import MultiModelOrchestrator, Role
 from .react import ReActAnalyzer
 from .record import ExplainRecorder
 from .rules_analyst import RulesAnalyst
@@ -168,8 +171,11 @@ def make_agent(
     cancel_on_halt: bool = False,
     confirm: ConfirmationPolicy | None = None,
     confirm_above: float = 0.0,
+    rl_hint: Any = None,
+    documents: DocumentFeed | str | Path | None = None,
+    roles: Sequence[Role] | None = None,
 ) -> OADERLoop:
-    """Build a ready-to-run :class:`~axon_lab.oader.OADERLoop` with sane defaults.
+    r"""Build a ready-to-run :class:`~axon_lab.oader.OADERLoop` with sane defaults.
 
     Args:
         data: A canonical OHLCV frame, a :class:`~axon_lab.data.MarketView`, a bundled sample name
@@ -217,6 +223,15 @@ def make_agent(
             :class:`~axon_lab.risk.WaitForPerson`). Required for a two-phase backtest (a
             backtest never confirms silently); a live two-phase loop waits for a person.
         confirm_above: The two-phase threshold notional (0: every order needs confirmation).
+        rl_hint: A trained RL policy (``TrainedPolicy`` or :class:`~axon_lab.rl.RLPolicy`)
+            whose action, confidence and value estimate go into every observation and the LLM's
+            prompt (:class:`~axon_lab.oader.RLHintStage`).
+        documents: Time-stamped documents (a :class:`~axon_lab.data.DocumentFeed` or a
+            JSONL/CSV/Parquet path) served point-in-time into every observation and prompt
+            (:class:`~axon_lab.oader.DocumentsStage`).
+        roles: Several roles in the Analyze stage (a
+            :class:`~axon_lab.oader.MultiModelOrchestrator` of these
+            :class:`~axon_lab.oader.Role` values); replaces ``analyst``.
 
     Returns:
         The loop; ``loop.store``, ``loop.tools``, ``loop.view`` and ``loop.config`` are attached.
@@ -298,8 +313,13 @@ def make_agent(
             cancel_on_halt=cancel_on_halt,
             confirm_above=confirm_above,
         )
-        if analyst == "rules":
-            analyze: Any = RulesAnalyst(tools, symbol=symbol)
+        if roles is not None:
+            if analyst != "rules":
+                raise ConfigError("pass either analyst=... or roles=[...], not both")
+            analyze: Any = MultiModelOrchestrator(roles, tools=tools, symbol=symbol)
+            model = analyze.name
+        elif analyst == "rules":
+            analyze = RulesAnalyst(tools, symbol=symbol)
             model = analyze.name
         elif isinstance(analyst, str):
             raise ConfigError(
@@ -315,6 +335,11 @@ def make_agent(
             model = str(getattr(analyst, "name", None) or getattr(analyst, "__name__", "custom"))
         else:
             raise ConfigError(f"analyst {analyst!r} is neither 'rules', an LLM client nor callable")
+        with_extras, extras, extra_custom = observe_extras(
+            view, rl_hint=rl_hint, documents=documents
+        )
+        if roles is not None:
+            extras["roles"] = analyze.describe()
         run_config: dict[str, Any] = {
             "data": source,
             "symbol": symbol,
@@ -340,9 +365,11 @@ def make_agent(
             "cancel_on_halt": cancel_on_halt,
             "confirm": None if confirm is None else repr(confirm),
             "confirm_above": confirm_above,
+            **extras,
             **dict(config or {}),
         }
         custom = [f"the backend {type(backend).__name__}"] if backend_given else []
+        custom += extra_custom
         if decide is not None:
             custom.append(f"the Decide stage {_stage_name(decide)}")
         run_config["agent"] = describe_agent(
@@ -389,7 +416,9 @@ def make_agent(
         if resume:
             recorder.rewind()
         loop = OADERLoop(
-            ContextBuilder(view, tools.query, state=recorder.strategy_state, lookback=lookback),
+            with_extras(
+                ContextBuilder(view, tools.query, state=recorder.strategy_state, lookback=lookback)
+            ),
             analyze,
             decide
             or DecisionEngine(
