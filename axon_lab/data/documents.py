@@ -207,7 +207,9 @@ def _bad(where: str, column: str, rows: Sequence[str], problem: str, fix: str) -
     return DataError(f"{where}: column {column!r} {problem} at {shown}. Fix: {fix}")
 
 
-def _times(values: pd.Series, labels: list[str], column: str, where: str, tz: str | None) -> list:
+def _times(
+    values: pd.Series, labels: list[str], column: str, where: str, tz: str | None
+) -> list[pd.Timestamp]:
     out: list[pd.Timestamp] = []
     unreadable, naive = [], []
     for value, label in zip(values.tolist(), labels, strict=True):
@@ -216,9 +218,10 @@ def _times(values: pd.Series, labels: list[str], column: str, where: str, tz: st
             continue
         try:
             stamp = pd.Timestamp(value)
+            readable = not pd.isna(stamp)
         except (ValueError, TypeError, OverflowError):
-            stamp = pd.NaT
-        if value is None or pd.isna(stamp) or (isinstance(value, str) and not value.strip()):
+            readable = False
+        if value is None or not readable or (isinstance(value, str) and not value.strip()):
             unreadable.append(f"{label} ({value!r})")
             continue
         if stamp.tzinfo is None:

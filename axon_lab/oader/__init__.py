@@ -32,8 +32,8 @@ from axon_lab.oader.documents import DocumentsStage, estimate_tokens, fit_docume
 from axon_lab.oader.execute import FillCursor, ToolExecutor
 from axon_lab.oader.hints import HintPolicy, RLHintStage
 from axon_lab.oader.loop import MarketSync, OADERLoop, OnError
-from axon_lab.oader.orchestrator import ROLE_KINDS, MultiModelOrchestrator, Role, RoleKind
 from axon_lab.oader.observe import ContextBuilder, snapshot_from_payload
+from axon_lab.oader.orchestrator import ROLE_KINDS, MultiModelOrchestrator, Role, RoleKind
 from axon_lab.oader.prompts import render_observation
 from axon_lab.oader.react import DEFAULT_READ_TOOLS, ReActAnalyzer
 from axon_lab.oader.record import ExplainRecorder
