@@ -27,7 +27,10 @@ def _hint_policy(policy: Any, view: MarketView) -> Any:
     if callable(getattr(policy, "action_probabilities", None)):
         from axon_lab.rl import RLPolicy  # gymnasium and torch only when asked for
 
-        return RLPolicy(policy, view)
+        # the frame, not the view: the policy computes its own features from the bars
+        frame = view.as_of(view.end, view.symbols[0])
+        frame.attrs = {**frame.attrs, "symbol": view.symbols[0], "timeframe": view.timeframe.label}
+        return RLPolicy(policy, frame)
     raise ConfigError(
         f"rl_hint must be a trained policy (axon_lab.rl.train_policy's TrainedPolicy) or an "
         f"axon_lab.rl.RLPolicy, got {type(policy).__name__}"
