@@ -242,7 +242,8 @@ def test_the_sample_is_deterministic_and_reads_only_the_past() -> None:
     pd.testing.assert_frame_equal(a, b)
     assert not a.equals(make_documents(frame, n=30, seed=3))
     feed = load_documents(a)
-    assert len(feed) == 30 and set(feed.symbols) == {"SYN"}
+    assert len(feed) == 30
+    assert set(feed.symbols) == {"SYN"}
     # each document's text depends only on bars complete when it was published: moving every
     # later bar changes no earlier document
     cut = pd.Timestamp(feed.documents[15].published_at)

@@ -111,7 +111,9 @@ def test_dqn_hint_gives_q_values_and_no_confidence(small, dqn) -> None:
     try:
         obs = observation(store, "h", store.steps("h")[-1].step)
         hint = obs.rl_hint
-        assert hint is not None and hint.confidence is None and hint.probabilities == {}
+        assert hint is not None
+        assert hint.confidence is None
+        assert hint.probabilities == {}
         vec = rl.observation_vector(obs)[None, :].astype(np.float32)
         with torch.no_grad():
             q = dqn.model.q_net(torch.as_tensor(vec)).numpy()[0]  # the oracle: the Q network
@@ -135,10 +137,13 @@ def test_hint_is_shown_escaped_in_the_widget_and_the_report(small, ppo) -> None:
         view = StepDetail(store)
         view.add(steps)
         page = view.html.value
-        assert "Observation inputs" in page and "RL policy hint" in page
-        assert "&lt;b&gt;policy&lt;/b&gt;" in page and "<b>policy</b>" not in page
+        assert "Observation inputs" in page
+        assert "RL policy hint" in page
+        assert "&lt;b&gt;policy&lt;/b&gt;" in page
+        assert "<b>policy</b>" not in page
         html = build_report(store, "h", figures=False).to_html()
-        assert "Inputs behind the orders" in html and "&lt;b&gt;policy" in html
+        assert "Inputs behind the orders" in html
+        assert "&lt;b&gt;policy" in html
     finally:
         loop.close()
 
@@ -148,7 +153,8 @@ def test_warmup_and_bad_arguments(small, ppo) -> None:
     loop, store = _run(small, start=250, rl_hint=rl)
     try:
         first = observation(store, "h", 0)
-        assert not rl.ready(first.timestamp) and first.rl_hint is None
+        assert not rl.ready(first.timestamp)
+        assert first.rl_hint is None
         with pytest.raises(ConfigError, match=r"no full observation yet"):
             RLHintStage(lambda now: first, rl, on_warmup="error")(first.timestamp)
     finally:
