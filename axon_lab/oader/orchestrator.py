@@ -146,9 +146,10 @@ class MultiModelOrchestrator:
         ...         "risk_assessment": "low", "confidence": confidence, "action": action,
         ...         "reason": "r"})
         >>> orchestrator = MultiModelOrchestrator([
-        ...     Role(name="analyst", model=ScriptedClient([answer("buy", 0.8)], model="big")),
+        ...     Role(name="analyst",
+        ...          model=ScriptedClient([answer("buy", 0.8)], model="scripted-big")),
         ...     Role(name="risk", kind="reviewer",
-        ...          model=ScriptedClient([answer("buy", 0.6)], model="small")),
+        ...          model=ScriptedClient([answer("buy", 0.6)], model="scripted-small")),
         ... ])
         >>> a = orchestrator(obs)
         >>> a.action.value, a.confidence, [c.role for c in a.llm_calls]
@@ -378,8 +379,8 @@ class MultiModelOrchestrator:
         abstained: None (the step abstains).
         """
         result = proposal
-        context = [*answers, ("proposal of", self.decider.name if self.decider else "the analyst",
-                              proposal)]  # fmt: skip
+        proposer = self.decider or self.analysts[0]
+        context = [*answers, ("proposal of", proposer.name, proposal)]
         for reviewer in self.reviewers:
             verdict = self._run(reviewer, observation, context)
             note(reviewer, verdict, round_)

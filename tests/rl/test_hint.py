@@ -12,7 +12,7 @@ import torch
 from axon_lab.errors import ConfigError
 from axon_lab.explain import ExplainStore, build_report, observation, step_prompts
 from axon_lab.llm import ScriptedClient
-from axon_lab.oader import RLHintStage, make_agent
+from axon_lab.oader import RLHintStage, Role, make_agent
 from axon_lab.records import Action
 from axon_lab.rl import EnvConfig, RLAugmentedAnalyzer, RLPolicy, make_market, train_policy
 from axon_lab.widgets import StepDetail
@@ -175,5 +175,32 @@ def test_fusion_after_the_answer_stays_a_separate_mode(small, ppo) -> None:
         # the fusion still records its own rule; the hint did not replace it
         assert "RL-augmented decision" in fused.reasoning_steps[-1].thought
         assert obs.rl_hint is not None
+    finally:
+        loop.close()
+
+
+def test_an_rl_policy_and_the_rules_analyst_work_as_roles_beside_llms(small, ppo) -> None:
+    rl = RLPolicy(ppo, small, name="ppo-tiny")
+    decider = ScriptedClient(lambda req: _answer("hold"), model="scripted-decider")
+    roles = [
+        Role(name="market", model=ScriptedClient(lambda req: _answer("buy"))),
+        Role(name="policy", model=rl),
+        Role(name="rules", model="rules"),
+        Role(name="decider", kind="decider", model=decider),
+        Role(name="rl-check", kind="reviewer", model=rl),
+    ]
+    loop, store = _run(small, roles=roles, rl_hint=rl)
+    try:
+        last = store.steps("h")[-1]
+        obs = observation(store, "h", last.step)
+        seen = str(decider.requests[-1].messages[-1]["content"])
+        policy_answer = rl(obs)
+        assert f"analyst policy: {policy_answer.action.value} (confidence " in seen
+        assert "analyst rules: " in seen
+        assert "== RL policy 'ppo-tiny'" in seen  # the hint and the role, side by side
+        thoughts = [s.thought for s in last.analysis.reasoning_steps]
+        assert any(t.startswith("[reviewer rl-check round 1, ppo-tiny]") for t in thoughts)
+        # the RL reviewer approves a hold only when it would hold too: otherwise a veto holds
+        assert last.analysis.action is Action.HOLD
     finally:
         loop.close()
