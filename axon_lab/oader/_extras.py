@@ -37,11 +37,19 @@ def _hint_policy(policy: Any, view: MarketView) -> Any:
     )
 
 
-def _feed(documents: Any) -> DocumentFeed:
-    if isinstance(documents, str | Path):
-        return load_documents(documents)
-    if isinstance(documents, DocumentFeed):
+def _documents(documents: Any) -> DocumentsStage:
+    """A template stage (no inner Observe stage yet) holding the feed and its limits."""
+    if isinstance(documents, DocumentsStage):
+        if documents.observe is not None:
+            raise ConfigError(
+                "documents=DocumentsStage(...) for make_agent takes None as the stage to wrap "
+                "(make_agent wraps its own Observe stage): DocumentsStage(None, feed, ...)"
+            )
         return documents
+    if isinstance(documents, str | Path):
+        documents = load_documents(documents)
+    if isinstance(documents, DocumentFeed):
+        return DocumentsStage(None, documents)
     raise ConfigError(
         f"documents must be a DocumentFeed or the path of a JSONL, CSV or Parquet file, got "
         f"{type(documents).__name__}; load one with axon_lab.data.load_documents(path)"
@@ -64,20 +72,26 @@ def observe_extras(
     config: dict[str, Any] = {}
     custom: list[str] = []
     policy = None if rl_hint is None else _hint_policy(rl_hint, view)
-    feed = None if documents is None else _feed(documents)
+    docs = None if documents is None else _documents(documents)
     if policy is not None:
         name = str(getattr(policy, "name", type(policy).__name__))
         config["rl_hint"] = {"policy": name, "mode": "in the prompt"}
         custom.append(f"the RL hint policy {name}")
-    if feed is not None:
-        config["documents"] = {"feed": feed.name, "n": len(feed), "delay": str(feed.delay)}
-        custom.append(f"the document feed {feed.name}")
+    if docs is not None:
+        config["documents"] = {
+            "feed": docs.feed.name,
+            "n": len(docs.feed),
+            "delay": str(docs.feed.delay),
+            "max_documents": docs.max_documents,
+            "token_budget": docs.token_budget,
+        }
+        custom.append(f"the document feed {docs.feed.name}")
 
     def wrap(observe: Any) -> Any:
         if policy is not None:
             observe = RLHintStage(observe, policy)
-        if feed is not None:
-            observe = DocumentsStage(observe, feed)
+        if docs is not None:
+            observe = docs.wrapping(observe)
         return observe
 
     return wrap, config, custom

@@ -226,8 +226,9 @@ def make_agent(
         rl_hint: A trained RL policy (``TrainedPolicy`` or :class:`~axon_lab.rl.RLPolicy`)
             whose action, confidence and value estimate go into every observation and the LLM's
             prompt (:class:`~axon_lab.oader.RLHintStage`).
-        documents: Time-stamped documents (a :class:`~axon_lab.data.DocumentFeed` or a
-            JSONL/CSV/Parquet path) served point-in-time into every observation and prompt
+        documents: Time-stamped documents (a :class:`~axon_lab.data.DocumentFeed`, a
+            JSONL/CSV/Parquet path, or ``DocumentsStage(None, feed, token_budget=...)`` for
+            other limits) served point-in-time into every observation and prompt
             (:class:`~axon_lab.oader.DocumentsStage`).
         roles: Several roles in the Analyze stage (a
             :class:`~axon_lab.oader.MultiModelOrchestrator` of these
@@ -340,6 +341,7 @@ def make_agent(
         )
         if roles is not None:
             extras["roles"] = analyze.describe()
+            extra_custom.append(f"the roles {model!r}")
         run_config: dict[str, Any] = {
             "data": source,
             "symbol": symbol,

@@ -90,7 +90,8 @@ class DocumentsStage:
     """Observe stage part: the wrapped stage's observation plus the documents available then.
 
     Args:
-        observe: The Observe stage to wrap (``now -> Observation``).
+        observe: The Observe stage to wrap (``now -> Observation``); None for a template that
+            ``make_agent(documents=...)`` completes (see :meth:`wrapping`).
         feed: The documents, served point-in-time.
         max_documents: Most documents per observation (newest first).
         token_budget: Most tokens of document titles and texts per observation.
@@ -116,7 +117,7 @@ class DocumentsStage:
 
     def __init__(
         self,
-        observe: ObserveStage | Any,
+        observe: ObserveStage | Any | None,
         feed: DocumentFeed,
         *,
         max_documents: int = 5,
@@ -136,7 +137,17 @@ class DocumentsStage:
         self.max_documents = max_documents
         self.token_budget = token_budget
         self.count_tokens = count_tokens
-        self._observe = as_async(observe)
+        self._observe = None if observe is None else as_async(observe)
+
+    def wrapping(self, observe: ObserveStage | Any) -> DocumentsStage:
+        """A copy of this stage (same feed and limits) around ``observe``."""
+        return DocumentsStage(
+            observe,
+            self.feed,
+            max_documents=self.max_documents,
+            token_budget=self.token_budget,
+            count_tokens=self.count_tokens,
+        )
 
     def select(self, observation: Observation) -> tuple[Document, ...]:
         """The documents for ``observation``: available at its time, newest first, fitted."""
@@ -150,7 +161,16 @@ class DocumentsStage:
         )
 
     async def acall(self, now: datetime) -> Observation:
-        """Observe at ``now``, then add the documents available at the observation's time."""
+        """Observe at ``now``, then add the documents available at the observation's time.
+
+        Raises:
+            ConfigError: If the stage wraps no Observe stage (a template).
+        """
+        if self._observe is None:
+            raise ConfigError(
+                "this DocumentsStage wraps no Observe stage: build it as "
+                "DocumentsStage(observe, feed) or pass it to make_agent(documents=...)"
+            )
         observation: Observation = await self._observe(now)
         docs = self.select(observation)
         return observation.replace(documents=docs) if docs else observation

@@ -16,7 +16,7 @@ from axon_lab.data import DocumentFeed, load_documents, make_documents
 from axon_lab.errors import ConfigError
 from axon_lab.explain import ExplainStore, build_report, observation, step_prompts
 from axon_lab.llm import LLMRequest, ScriptedClient
-from axon_lab.oader import DocumentsStage, fit_documents, make_agent
+from axon_lab.oader import DocumentsStage, fit_documents, make_agent, rebuild_agent
 from axon_lab.records import Document, StepRecord
 from axon_lab.widgets import StepDetail
 
@@ -64,6 +64,34 @@ def test_stage_arguments_are_checked() -> None:
         DocumentsStage(lambda now: None, feed, token_budget=0)
     with pytest.raises(ConfigError, match=r"documents must be a DocumentFeed or the path"):
         make_agent(synthetic(), store="sqlite://", progress=False, documents=42)
+    with pytest.raises(ConfigError, match=r"wraps no Observe stage"):
+        DocumentsStage(None, feed)(T0)
+    with pytest.raises(ConfigError, match=r"takes None as the stage to wrap"):
+        make_agent(synthetic(), store="sqlite://", documents=DocumentsStage(lambda now: None, feed))
+
+
+def test_make_agent_takes_the_limits_of_a_template_stage() -> None:
+    frame = _frame()
+    long_text = pd.DataFrame(
+        {
+            "published_at": [frame.index[i].isoformat() for i in (2, 3, 4)],
+            "text": ["a" * 400, "b" * 400, "c" * 400],
+        }
+    )
+    template = DocumentsStage(None, load_documents(long_text), max_documents=2, token_budget=120)
+    with ExplainStore("sqlite://") as store:
+        loop = make_agent(frame, documents=template, store=store, run_id="l", progress=False)
+        loop.run(12)
+        docs = observation(store, "l", 11).documents
+        # newest first: c whole (100 tokens), then b cut to the 20 tokens left; a is past the limit
+        assert [(d.text[0], len(d.text), d.truncated) for d in docs] == [
+            ("c", 400, False),
+            ("b", 80, True),
+        ]
+        assert store.get_run("l").config["documents"]["token_budget"] == 120
+        with pytest.raises(ConfigError, match=r"cannot be written down: the document feed"):
+            rebuild_agent(store, "l")
+        loop.close()
 
 
 # ------------------------------------------------------------------ in the loop

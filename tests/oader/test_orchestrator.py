@@ -10,7 +10,7 @@ import pytest
 from axon_lab.errors import BudgetExceededError, ConfigError, LLMError
 from axon_lab.explain import ExplainStore, build_report, cost_by_role, step_prompts
 from axon_lab.llm import LLMRequest, PriceTable, ScriptedClient, make_response
-from axon_lab.oader import MultiModelOrchestrator, Role, make_agent
+from axon_lab.oader import MultiModelOrchestrator, Role, make_agent, rebuild_agent
 from axon_lab.records import (
     Action,
     Analysis,
@@ -297,6 +297,8 @@ def test_roles_in_make_agent_are_recorded_per_role_and_shown() -> None:
         assert "<th>role</th>" in view.html.value
         assert any(s.acks for s in steps)
         assert "LLM cost by role" in build_report(store, "mm", figures=False).to_html()
+        with pytest.raises(ConfigError, match=r"cannot be written down: the roles 'roles:market="):
+            rebuild_agent(store, "mm")  # never silently rebuilt as a rules agent
         loop.close()
     with pytest.raises(ConfigError, match=r"either analyst=... or roles="):
         make_agent(synthetic(80), analyst=roles[0].model, roles=roles, store="sqlite://")
