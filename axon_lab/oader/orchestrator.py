@@ -237,19 +237,21 @@ class MultiModelOrchestrator:
         """``roles:`` and each role as ``name=model`` (what the run records as its analyst)."""
         return "roles:" + ",".join(f"{r.name}={self._model_name(r)}" for r in self.roles)
 
-    def describe(self) -> list[dict[str, Any]]:
-        """Each role's name, kind, model, instructions, budget and parameters (for the config)."""
-        return [
+    def describe(self) -> dict[str, Any]:
+        """The rounds bound and each role's name, kind, model, instructions, budget, parameters."""
+        roles = [
             {
                 "name": r.name,
                 "kind": r.kind,
                 "model": self._model_name(r),
                 "instructions": r.instructions,
                 "budget": r.budget,
-                "params": dict(r.params),
+                "params": {k: v if isinstance(v, int | float | str) else repr(v)
+                           for k, v in r.params.items()},
             }
             for r in self.roles
-        ] + [{"max_rounds": self.max_rounds}]
+        ]  # fmt: skip
+        return {"max_rounds": self.max_rounds, "roles": roles}
 
     def costs(self) -> dict[str, float]:
         """What each LLM role has spent so far (its ledger's total)."""

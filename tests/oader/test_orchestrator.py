@@ -283,7 +283,8 @@ def test_roles_in_make_agent_are_recorded_per_role_and_shown() -> None:
         steps = store.steps("mm")
         info = store.get_run("mm")
         assert info.model.startswith("roles:market=scripted-big,rules=rules:")
-        assert [r["name"] for r in info.config["roles"][:-1]] == [
+        assert info.config["roles"]["max_rounds"] == 2
+        assert [r["name"] for r in info.config["roles"]["roles"]] == [
             "market", "rules", "decider", "risk"
         ]  # fmt: skip
         last = steps[-1]

@@ -204,3 +204,34 @@ def test_an_rl_policy_and_the_rules_analyst_work_as_roles_beside_llms(small, ppo
         assert last.analysis.action is Action.HOLD
     finally:
         loop.close()
+
+
+def test_bars_after_t_never_change_the_hint_at_t(small, ppo) -> None:
+    rl = RLPolicy(ppo, small)
+    step = pd.Timedelta("1h")
+    times = [small.index[i] + step for i in (START, START + 17, len(small) - 30)]
+    for t in times:
+        later = small.index + step > t  # bars not complete at t
+        moved = small.copy()
+        moved.loc[later, ["open", "high", "low", "close"]] *= 1.7
+        moved.loc[later, "volume"] *= 3.0
+        obs = observation_at(small, t)
+        assert RLPolicy(ppo, moved).hint(obs) == rl.hint(obs)
+    # and the check has teeth: moving the last complete bar does change it
+    t = times[0]
+    moved = small.copy()
+    moved.loc[small.index[START], ["open", "high", "low", "close"]] *= 1.7
+    obs = observation_at(small, t)
+    assert RLPolicy(ppo, moved).hint(obs) != rl.hint(obs)
+
+
+def observation_at(frame: pd.DataFrame, t: pd.Timestamp):
+    from axon_lab.records import Observation, PortfolioSnapshot
+
+    return Observation(
+        timestamp=t.to_pydatetime(),
+        symbols=("SYN",),
+        timeframe="1h",
+        bars={"SYN": ()},
+        portfolio=PortfolioSnapshot.build(timestamp=t.to_pydatetime(), cash=10_000.0),
+    )
