@@ -133,7 +133,8 @@ class RLPolicy:
                 value=value,
                 bar_time=self.market.index[i],
             )
-        probs = self.probabilities(observation)
+        row = self.policy.action_probabilities(vec)[0]
+        probs = {a: float(p) for a, p in zip(DISCRETE_ACTIONS, row, strict=True)}
         action = max(probs, key=lambda a: probs[a])
         return RLHint(
             policy=self.name,
