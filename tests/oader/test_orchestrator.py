@@ -6,6 +6,8 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from axon_lab.errors import BudgetExceededError, ConfigError, LLMError
 from axon_lab.explain import ExplainStore, build_report, cost_by_role, step_prompts
@@ -303,3 +305,45 @@ def test_roles_in_make_agent_are_recorded_per_role_and_shown() -> None:
         loop.close()
     with pytest.raises(ConfigError, match=r"either analyst=... or roles="):
         make_agent(synthetic(80), analyst=roles[0].model, roles=roles, store="sqlite://")
+
+
+# ------------------------------------------------------------------ the invariant
+_ACTIONS = ("buy", "sell", "hold")
+_RISKS = ["low", "medium", "high"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    proposal=st.tuples(st.sampled_from(_ACTIONS), st.floats(0.6, 1.0), st.sampled_from(_RISKS)),
+    reviews=st.lists(
+        st.one_of(
+            st.just("fail"),
+            st.tuples(st.sampled_from(_ACTIONS), st.floats(0.6, 1.0), st.sampled_from(_RISKS)),
+        ),
+        max_size=3,
+    ),
+)
+def test_a_trade_passes_only_what_every_reviewer_approved(
+    proposal: tuple[str, float, str], reviews: list
+) -> None:
+    roles = [Role(name="a", model=client(answer(*proposal)))]
+    for i, review in enumerate(reviews):
+        item = LLMError("down") if review == "fail" else answer(*review)
+        roles.append(Role(name=f"r{i}", kind="reviewer", model=client(item)))
+    out = MultiModelOrchestrator(roles)(OBS)
+    # the oracle, from the stated policy: reviewers are asked in order until one fails or
+    # disagrees; the trade stands only if every reviewer answered with the proposal's action
+    asked = []
+    for review in reviews:
+        asked.append(review)
+        if review == "fail" or review[0] != proposal[0]:
+            break
+    approved = all(r != "fail" and r[0] == proposal[0] for r in asked)
+    failed = any(r == "fail" for r in asked)
+    assert out.action.value == (proposal[0] if approved else "hold")
+    assert (out.source is AnalysisSource.ABSTAIN) == failed
+    if approved:
+        assert out.confidence == min([proposal[1], *(r[1] for r in asked)])
+        worst = max([proposal[2], *(r[2] for r in asked)], key=_RISKS.index)
+        assert out.risk_assessment.value == worst
+    assert [c.role for c in out.llm_calls] == ["a", *(f"r{i}" for i in range(len(asked)))]
