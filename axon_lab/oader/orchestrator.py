@@ -25,8 +25,12 @@ role in :attr:`LLMCall.role <axon_lab.records.LLMCall>`. Each LLM role's client 
 own :class:`~axon_lab.llm.CostLedger` (:attr:`MultiModelOrchestrator.ledgers`), which enforces the
 role's budget; :meth:`MultiModelOrchestrator.costs` gives the spend per role.
 
-The other roles' answers reach an LLM role's prompt through the
-:class:`~axon_lab.llm.InputGuard` (a model's text is untrusted input for the next model).
+An LLM role answers from the observation (rendered as for the ReAct analyst, RL hint and
+documents included) and the other roles' answers in one request (plus one repair request for an
+invalid answer); it is offered no tools. The other roles' answers reach its prompt through the
+:class:`~axon_lab.llm.InputGuard` (a model's text is untrusted input for the next model). Its
+ledger meters the client as given: around a replaying ``CachedClient`` a hit costs nothing, but
+a ``budget`` still checks each call's worst case, so replay with ``budget=None``.
 """
 
 from __future__ import annotations
