@@ -235,3 +235,18 @@ def observation_at(frame: pd.DataFrame, t: pd.Timestamp):
         bars={"SYN": ()},
         portfolio=PortfolioSnapshot.build(timestamp=t.to_pydatetime(), cash=10_000.0),
     )
+
+
+def test_a2c_values_come_from_its_critic_and_q_values_need_dqn(small) -> None:
+    a2c = train_policy(
+        small, algo="a2c", total_timesteps=32, config=CFG, n_envs=2, seed=0,
+        hyperparams={"n_steps": 8},
+    )  # fmt: skip
+    obs = np.random.default_rng(1).normal(size=(4, a2c.model.observation_space.shape[0]))
+    obs = obs.astype(np.float32)
+    with torch.no_grad():
+        tensor, _ = a2c.model.policy.obs_to_tensor(obs)
+        values, _, _ = a2c.model.policy.evaluate_actions(tensor, torch.zeros(4))
+    np.testing.assert_allclose(a2c.value_estimates(obs), values.numpy().reshape(-1), atol=1e-6)
+    with pytest.raises(ConfigError, match=r"q_values needs a DQN policy; this one is 'a2c'"):
+        a2c.q_values(obs)
