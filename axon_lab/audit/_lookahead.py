@@ -268,11 +268,9 @@ def observe_for(stage: Any, ctx: StageContext, lookback: int) -> Any:
     as :class:`~axon_lab.oader.RulesAnalyst` does) gets at least that many, as ``make_agent``
     gives it: an observation too short would leave it warming up, and the audit checking nothing.
     """
-    from axon_lab.oader import ContextBuilder
+    from axon_lab.oader import ContextBuilder, bars_needed
 
-    needed = getattr(stage, "lookback", 0)
-    if isinstance(needed, int) and not isinstance(needed, bool):
-        lookback = max(lookback, needed)
+    lookback = max(lookback, bars_needed(stage))
     return ContextBuilder(ctx.view, ctx.tools.backend, lookback=lookback)(ctx.time)
 
 

@@ -9,7 +9,9 @@ Examples:
     (('AAPL',), '1d')
 """
 
+from axon_lab.data._documents_sample import make_documents
 from axon_lab.data.calendar import find_gaps
+from axon_lab.data.documents import DocumentFeed, load_documents
 from axon_lab.data.features import (
     DEFAULT_FEATURES,
     Bollinger,
@@ -105,4 +107,8 @@ __all__ = [
     "Macd",
     # point-in-time access
     "MarketView",
+    # time-stamped text, point-in-time
+    "DocumentFeed",
+    "load_documents",
+    "make_documents",
 ]

@@ -23,6 +23,7 @@ from axon_lab.explain._compare import (
 )
 from axon_lab.explain._export import TABLES, export_parquet, export_tables
 from axon_lab.explain._info import ResumePoint, RunInfo, code_version
+from axon_lab.explain._inputs import cost_by_role, inputs_html, inputs_markdown
 from axon_lab.explain._orders import prompts_html
 from axon_lab.explain._prompts import (
     PromptRecord,
@@ -88,6 +89,9 @@ __all__ = [
     "read_blobs",
     "step_prompts",
     "prompts_html",
+    "inputs_html",
+    "inputs_markdown",
+    "cost_by_role",
     # export for analysis elsewhere
     "export_tables",
     "export_parquet",

@@ -395,6 +395,7 @@ def build_report(
         notes=notes,
         figures=drawn,
     )
+    _add_inputs_section(report, store, run_id, steps)
     from axon_lab.audit import audit_lines, load_audit
 
     if audit is None or isinstance(audit, str | Path):
@@ -406,6 +407,30 @@ def build_report(
         html="<ul>" + "".join(f"<li>{escape_html(line)}</li>" for line in lines) + "</ul>",
     )
     return report
+
+
+def _add_inputs_section(
+    report: RunReport, store: ExplainStore, run_id: str, steps: list[StepRecord]
+) -> None:
+    """The RL hint, documents and role costs behind the run's orders, when it had any."""
+    from axon_lab.explain._inputs import (
+        cost_by_role,
+        inputs_html,
+        inputs_markdown,
+        order_step_inputs,
+    )
+
+    rows = order_step_inputs(store, run_id, steps)
+    roles = {r: c for r, c in cost_by_role(steps).items() if r}
+    if not rows and not roles:
+        return
+    md = [f"- step {step}: {_md(inputs_markdown(obs))}" for step, obs in rows]
+    html = [f"<h3>Step {step}</h3>{inputs_html(obs)}" for step, obs in rows]
+    if roles:
+        shown = ", ".join(f"{r}: {c:.6f}" for r, c in roles.items())
+        md.insert(0, f"- LLM cost by role: {_md(shown)}")
+        html.insert(0, f"<p>LLM cost by role: {escape_html(shown)}</p>")
+    report.add_section("Inputs behind the orders", markdown="\n".join(md), html="".join(html))
 
 
 def _notes(info: RunInfo, steps: list[StepRecord]) -> list[str]:

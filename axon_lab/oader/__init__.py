@@ -28,9 +28,12 @@ from axon_lab.oader.callbacks import (
 )
 from axon_lab.oader.config import AgentConfig, GateSpec, rebuild_agent
 from axon_lab.oader.decide import DecisionEngine, DecisionMode
+from axon_lab.oader.documents import DocumentsStage, estimate_tokens, fit_documents
 from axon_lab.oader.execute import FillCursor, ToolExecutor
+from axon_lab.oader.hints import HintPolicy, RLHintStage
 from axon_lab.oader.loop import OADERLoop, OnError
 from axon_lab.oader.observe import ContextBuilder, PortfolioSource
+from axon_lab.oader.orchestrator import ROLE_KINDS, MultiModelOrchestrator, Role, RoleKind
 from axon_lab.oader.prompts import render_observation
 from axon_lab.oader.react import DEFAULT_READ_TOOLS, ReActAnalyzer
 from axon_lab.oader.record import ExplainRecorder
@@ -46,11 +49,13 @@ from axon_lab.oader.stages import (
     ResumableRecord,
     StageError,
     StageName,
+    bars_needed,
 )
 
 __all__ = [
     # the loop
     "OADERLoop",
+    "bars_needed",
     "make_agent",
     # everything that shaped a run, and the way back
     "AgentConfig",
@@ -78,6 +83,16 @@ __all__ = [
     "ToolExecutor",
     "FillCursor",
     "ExplainRecorder",
+    # extra inputs and several models (seed 001's multi-model collaboration)
+    "RLHintStage",
+    "HintPolicy",
+    "DocumentsStage",
+    "fit_documents",
+    "estimate_tokens",
+    "MultiModelOrchestrator",
+    "Role",
+    "RoleKind",
+    "ROLE_KINDS",
     # callbacks
     "BaseLoopCallback",
     "CallbackList",

@@ -23,6 +23,7 @@ import pandas as pd
 
 from axon_lab.backends.protocol import TradingBackend
 from axon_lab.clock import SimulatedClock
+from axon_lab.data.documents import DocumentFeed
 from axon_lab.data.frame import OHLCV_COLUMNS
 from axon_lab.data.view import MarketView
 from axon_lab.errors import ConfigError
@@ -42,15 +43,18 @@ from axon_lab.risk import (
 from axon_lab.risk.safety import ModeName, SafetyMode
 from axon_lab.tools.factory import make_trading_tools
 
+from ._extras import observe_extras
 from .callbacks import CallbackLike
 from .config import describe_agent
 from .decide import DecisionEngine, DecisionMode
 from .execute import ToolExecutor
 from .loop import OADERLoop, OnError
 from .observe import ContextBuilder
+from .orchestrator import MultiModelOrchestrator, Role
 from .react import ReActAnalyzer
 from .record import ExplainRecorder
 from .rules_analyst import RulesAnalyst
+from .stages import bars_needed
 
 if TYPE_CHECKING:
     from axon_lab.explain import ExplainStore
@@ -169,8 +173,11 @@ def make_agent(
     cancel_on_halt: bool = False,
     confirm: ConfirmationPolicy | None = None,
     confirm_above: float = 0.0,
+    rl_hint: Any = None,
+    documents: DocumentFeed | str | Path | None = None,
+    roles: Sequence[Role] | None = None,
 ) -> OADERLoop:
-    """Build a ready-to-run :class:`~axon_lab.oader.OADERLoop` with sane defaults.
+    r"""Build a ready-to-run :class:`~axon_lab.oader.OADERLoop` with sane defaults.
 
     Args:
         data: A canonical OHLCV frame, a :class:`~axon_lab.data.MarketView`, a bundled sample name
@@ -219,6 +226,16 @@ def make_agent(
             :class:`~axon_lab.risk.WaitForPerson`). Required for a two-phase backtest (a
             backtest never confirms silently); a live two-phase loop waits for a person.
         confirm_above: The two-phase threshold notional (0: every order needs confirmation).
+        rl_hint: A trained RL policy (``TrainedPolicy`` or :class:`~axon_lab.rl.RLPolicy`)
+            whose action, confidence and value estimate go into every observation and the LLM's
+            prompt (:class:`~axon_lab.oader.RLHintStage`).
+        documents: Time-stamped documents (a :class:`~axon_lab.data.DocumentFeed`, a
+            JSONL/CSV/Parquet path, or ``DocumentsStage(None, feed, token_budget=...)`` for
+            other limits) served point-in-time into every observation and prompt
+            (:class:`~axon_lab.oader.DocumentsStage`).
+        roles: Several roles in the Analyze stage (a
+            :class:`~axon_lab.oader.MultiModelOrchestrator` of these
+            :class:`~axon_lab.oader.Role` values); replaces ``analyst``.
 
     Returns:
         The loop; ``loop.store``, ``loop.tools``, ``loop.view`` and ``loop.config`` are attached.
@@ -300,8 +317,13 @@ def make_agent(
             cancel_on_halt=cancel_on_halt,
             confirm_above=confirm_above,
         )
-        if analyst == "rules":
-            analyze: Any = RulesAnalyst(symbol=symbol)
+        if roles is not None:
+            if analyst != "rules":
+                raise ConfigError("pass either analyst=... or roles=[...], not both")
+            analyze: Any = MultiModelOrchestrator(roles, tools=tools, symbol=symbol)
+            model = analyze.name
+        elif analyst == "rules":
+            analyze = RulesAnalyst(symbol=symbol)
             model = analyze.name
         elif isinstance(analyst, str):
             raise ConfigError(
@@ -317,6 +339,12 @@ def make_agent(
             model = str(getattr(analyst, "name", None) or getattr(analyst, "__name__", "custom"))
         else:
             raise ConfigError(f"analyst {analyst!r} is neither 'rules', an LLM client nor callable")
+        with_extras, extras, extra_custom = observe_extras(
+            view, rl_hint=rl_hint, documents=documents
+        )
+        if roles is not None:
+            extras["roles"] = analyze.describe()
+            extra_custom.append(f"the roles {model!r}")
         run_config: dict[str, Any] = {
             "data": source,
             "symbol": symbol,
@@ -343,9 +371,11 @@ def make_agent(
             "cancel_on_halt": cancel_on_halt,
             "confirm": None if confirm is None else repr(confirm),
             "confirm_above": confirm_above,
+            **extras,
             **dict(config or {}),
         }
         custom = [f"the backend {type(backend).__name__}"] if backend_given else []
+        custom += extra_custom
         if decide is not None:
             custom.append(f"the Decide stage {_stage_name(decide)}")
         run_config["agent"] = describe_agent(
@@ -393,15 +423,14 @@ def make_agent(
         if resume:
             recorder.rewind()
         loop = OADERLoop(
-            ContextBuilder(
-                view,
-                backend,
-                state=recorder.strategy_state,
-                # the rules analyst reads its bars from the observation: give it what it needs
-                lookback=(
-                    max(lookback, analyze.lookback)
-                    if isinstance(analyze, RulesAnalyst)
-                    else lookback
+            with_extras(
+                ContextBuilder(
+                    view,
+                    backend,
+                    state=recorder.strategy_state,
+                    # an analyst that reads its bars from the observation (the rules analyst,
+                    # roles holding it) says how many it needs: give it at least that many
+                    lookback=max(lookback, bars_needed(analyze)),
                 ),
             ),
             analyze,

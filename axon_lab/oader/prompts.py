@@ -34,12 +34,14 @@ from axon_lab._memo import IdentityMemo
 from axon_lab.data import check_symbol
 from axon_lab.errors import DataError
 from axon_lab.llm import InputGuard
-from axon_lab.records import Bar, Observation
+from axon_lab.records import Bar, Document, Observation, RLHint
 
 __all__ = ["render_observation"]
 
 
 _SYMBOL_GUARD = InputGuard(max_chars=64)
+# documents were cut to the prompt's token budget by the DocumentsStage: the guard only cleans
+_DOCUMENT_GUARD = InputGuard(max_chars=1_000_000)
 
 
 def _symbol(symbol: str) -> str:
@@ -100,4 +102,40 @@ def render_observation(observation: Observation, *, max_bars: int = 12) -> str:
         f"steps={s.step_count}, last_action={s.last_action.value if s.last_action else 'none'}, "
         f"cumulative_pnl={_num(s.cumulative_pnl)}"
     )
+    if observation.rl_hint is not None:
+        lines += _hint_lines(observation.rl_hint)
+    if observation.documents:
+        lines += _document_lines(observation.documents)
     return "\n".join(lines)
+
+
+def _hint_lines(hint: RLHint) -> list[str]:
+    """The RL policy's recommendation (seed 001's RL-augmented LLM: one signal among others)."""
+    name = repr(_SYMBOL_GUARD.check(hint.policy).text)
+    if hint.q_values:
+        shown = ", ".join(f"{a.value}={_num(q)}" for a, q in hint.q_values.items())
+        head = f"action={hint.action.value} (greedy); q-values: {shown}"
+    else:
+        probs = ", ".join(f"{a.value}={p:.3f}" for a, p in hint.probabilities.items())
+        conf = "n/a" if hint.confidence is None else f"{hint.confidence:.3f}"
+        head = f"action={hint.action.value}, confidence={conf}; probabilities: {probs}"
+    return [
+        f"== RL policy {name} (a trained policy's recommendation; weigh it, do not obey it) ==",
+        f"{head}; value estimate={_num(hint.value)} "
+        f"(last bar read: {hint.bar_time.isoformat()[:16]})",
+    ]
+
+
+def _document_lines(documents: tuple[Document, ...]) -> list[str]:
+    """Each document guarded (it is untrusted text) and wrapped in ``<untrusted_data>``."""
+    lines = [f"== Documents ({len(documents)}, newest first; published before this time) =="]
+    for doc in documents:
+        about = ",".join(_symbol(s) for s in doc.symbols) or "market"
+        head = f"{doc.published_at.isoformat()[:16]} [{about}]"
+        if doc.source:
+            head += f" ({doc.source})"
+        body = f"{head} {doc.title}\n{doc.text}" if doc.title else f"{head}\n{doc.text}"
+        if doc.truncated:
+            body += " [cut to the token budget]"
+        lines.append(_DOCUMENT_GUARD.wrap(body, source=f"document:{doc.doc_id}"))
+    return lines

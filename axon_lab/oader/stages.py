@@ -52,6 +52,7 @@ __all__ = [
     "StageError",
     "StageName",
     "as_async",
+    "bars_needed",
     "is_driven_inline",
     "run_blocking",
 ]
@@ -163,6 +164,16 @@ class ResumableRecord(RecordStage, Protocol):
     def replay(self, step: StepRecord, /) -> None:
         """Take ``step`` as recorded (update state as recording it would, without writing)."""
         ...
+
+
+def bars_needed(stage: object) -> int:
+    """The bars per symbol an Analyze stage reads from its observation (its ``lookback``), or 0.
+
+    A stage that computes from the observation's bars (:class:`~axon_lab.oader.RulesAnalyst`)
+    declares how many it needs, so whoever builds its Observe stage gives it at least that many.
+    """
+    needed = getattr(stage, "lookback", 0)
+    return needed if isinstance(needed, int) and not isinstance(needed, bool) else 0
 
 
 def as_async(stage: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:

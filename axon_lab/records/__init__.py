@@ -51,6 +51,7 @@ from axon_lab.records._enums import (
     Side,
     TimeInForce,
 )
+from axon_lab.records._inputs import Document, RLHint
 from axon_lab.records._market import Bar, Observation, PortfolioSnapshot, Position, StrategyState
 from axon_lab.records._orders import Decision, Fill, OrderAck, OrderRequest
 from axon_lab.records._steps import GateTransition, RiskVerdict, StepRecord
@@ -66,6 +67,7 @@ __all__ = [
     "DecisionSource",
     "Decision",
     "DefenceLine",
+    "Document",
     "Fill",
     "GateState",
     "GateTransition",
@@ -83,6 +85,7 @@ __all__ = [
     "ReasoningStep",
     "Record",
     "RiskLevel",
+    "RLHint",
     "RiskVerdict",
     "Side",
     "StepRecord",

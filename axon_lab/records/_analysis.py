@@ -31,6 +31,8 @@ class LLMCall(Record):
     attempt before the last was retried. A call that failed outright has ``error`` set.
     ``request_parts`` are the SHA-256 digests of the request's parts (head, tools, messages) by
     which the explain store keeps what the model was sent (``ExplainStore.request_json``).
+    ``role`` names the role that made the call in a multi-role Analyze stage
+    (:class:`~axon_lab.oader.MultiModelOrchestrator`), None otherwise.
     """
 
     model: str = Field(min_length=1)
@@ -46,6 +48,7 @@ class LLMCall(Record):
     attempts: int = Field(default=1, ge=1)
     retry_errors: tuple[str, ...] = ()
     request_parts: tuple[str, ...] = ()
+    role: str | None = None
 
 
 class Analysis(Record):

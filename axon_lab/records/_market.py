@@ -20,6 +20,7 @@ from axon_lab.records._base import (
     UTCDatetime,
 )
 from axon_lab.records._enums import Action
+from axon_lab.records._inputs import Document, RLHint
 
 
 class Bar(Record):
@@ -124,7 +125,9 @@ class StrategyState(Record):
 class Observation(Record):
     """What the Observe stage hands to the analyst: a point-in-time view and the portfolio.
 
-    ``bars`` and ``features`` come only from ``MarketView.as_of(timestamp)``.
+    ``bars`` and ``features`` come only from ``MarketView.as_of(timestamp)``; ``documents`` only
+    from a :class:`~axon_lab.data.DocumentFeed` read as of ``timestamp``; ``rl_hint`` is an RL
+    policy's recommendation at ``timestamp`` (:class:`~axon_lab.rl.RLHintStage`).
     """
 
     timestamp: UTCDatetime
@@ -135,9 +138,17 @@ class Observation(Record):
     portfolio: PortfolioSnapshot
     strategy_state: StrategyState = Field(default_factory=StrategyState)
     similar_contexts: tuple[str, ...] = ()
+    rl_hint: RLHint | None = None
+    documents: tuple[Document, ...] = ()
 
     @model_validator(mode="after")
     def _check_point_in_time(self) -> Self:
+        for doc in self.documents:
+            if doc.published_at > self.timestamp:
+                raise ValueError(
+                    f"document {doc.doc_id!r} published at {doc.published_at.isoformat()} is "
+                    f"after the observation time {self.timestamp.isoformat()} (look-ahead)"
+                )
         for sym, bars in self.bars.items():
             if sym not in self.symbols:
                 raise ValueError(f"bars given for {sym!r}, which is not in symbols {self.symbols}")

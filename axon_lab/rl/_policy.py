@@ -30,6 +30,7 @@ from axon_lab.records import (
     Observation,
     ReasoningStep,
     RiskLevel,
+    RLHint,
 )
 from axon_lab.rl._actions import DISCRETE_ACTIONS
 from axon_lab.rl._market import DataLike, MarketArrays, make_market
@@ -84,6 +85,12 @@ class RLPolicy:
             )
         return i
 
+    def ready(self, timestamp: Any) -> bool:
+        """Whether the policy has a full observation at ``timestamp`` (see :meth:`bar_at`)."""
+        t = pd.Timestamp(timestamp)
+        i = int(np.searchsorted(self._done.asi8, t.value, side="right")) - 1
+        return i >= max(self.market.first_valid, self.config.window - 1)
+
     def observation_vector(self, observation: Observation) -> np.ndarray:
         """The environment observation at ``observation``'s time and portfolio."""
         i = self.bar_at(observation.timestamp)
@@ -102,6 +109,41 @@ class RLPolicy:
         """Action probabilities (hold, buy, sell) at ``observation``."""
         probs = self.policy.action_probabilities(self.observation_vector(observation)[None, :])[0]
         return {a: float(p) for a, p in zip(DISCRETE_ACTIONS, probs, strict=True)}
+
+    def hint(self, observation: Observation) -> RLHint:
+        """The policy's recommendation at ``observation``, for the LLM's prompt.
+
+        The action is the most probable one; its probability is the confidence. A DQN policy
+        has no distribution: its greedy action comes with its q-values and no confidence. The
+        value estimate comes from the policy's ``value_estimates`` when it has one.
+        """
+        vec = self.observation_vector(observation)[None, :]
+        i = self.bar_at(observation.timestamp)
+        algo = getattr(self.policy, "algo", "")
+        value_of = getattr(self.policy, "value_estimates", None)
+        value = float(value_of(vec)[0]) if callable(value_of) else None
+        if algo == "dqn":
+            q = self.policy.q_values(vec)[0]
+            q_values = {a: float(v) for a, v in zip(DISCRETE_ACTIONS, q, strict=True)}
+            action = max(q_values, key=lambda a: q_values[a])
+            return RLHint(
+                policy=self.name,
+                action=action,
+                q_values=q_values,
+                value=value,
+                bar_time=self.market.index[i],
+            )
+        row = self.policy.action_probabilities(vec)[0]
+        probs = {a: float(p) for a, p in zip(DISCRETE_ACTIONS, row, strict=True)}
+        action = max(probs, key=lambda a: probs[a])
+        return RLHint(
+            policy=self.name,
+            action=action,
+            confidence=min(max(probs[action], 0.0), 1.0),
+            probabilities={a: min(max(p, 0.0), 1.0) for a, p in probs.items()},
+            value=value,
+            bar_time=self.market.index[i],
+        )
 
     def analysis(self, observation: Observation) -> Analysis:
         """The policy's proposal as an Analysis (``source=rl``)."""

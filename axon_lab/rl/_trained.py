@@ -117,6 +117,41 @@ class TrainedPolicy:
             probs = dist.distribution.probs.cpu().numpy()
         return np.asarray(probs, dtype=np.float64)
 
+    def value_estimates(self, observation: np.ndarray) -> np.ndarray:
+        """The policy's value estimate of each observation, shape ``(n,)``.
+
+        PPO and A2C: the critic's ``predict_values``. DQN: the largest action value (the value of
+        acting greedily).
+        """
+        if self.algo == "dqn":
+            return np.asarray(self.q_values(observation).max(axis=1), dtype=np.float64)
+        torch = require("torch", "core", purpose="policy value estimates")
+        policy = self.model.policy
+        obs = np.asarray(observation, dtype=np.float32).reshape(-1, *self._obs_shape())
+        with torch.no_grad():
+            tensor, _ = policy.obs_to_tensor(obs)
+            values = policy.predict_values(tensor).cpu().numpy()
+        return np.asarray(values, dtype=np.float64).reshape(-1)
+
+    def q_values(self, observation: np.ndarray) -> np.ndarray:
+        """DQN's action values (hold, buy, sell), shape ``(n, 3)``.
+
+        Raises:
+            ConfigError: For an algorithm other than DQN (PPO and A2C have no action values).
+        """
+        if self.algo != "dqn":
+            raise ConfigError(
+                f"q_values needs a DQN policy; this one is {self.algo!r}: read "
+                "action_probabilities and value_estimates instead."
+            )
+        torch = require("torch", "core", purpose="DQN action values")
+        policy = self.model.policy
+        obs = np.asarray(observation, dtype=np.float32).reshape(-1, *self._obs_shape())
+        with torch.no_grad():
+            tensor, _ = policy.obs_to_tensor(obs)
+            q = policy.q_net(tensor).cpu().numpy()
+        return np.asarray(q, dtype=np.float64)
+
     def _obs_shape(self) -> tuple[int, ...]:
         return tuple(self.model.observation_space.shape)
 

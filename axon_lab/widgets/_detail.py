@@ -128,9 +128,13 @@ def render_step_html(record: StepRecord) -> str:
     if a is not None and a.llm_calls:
         header = ["#", "model", "tokens in", "tokens out", "latency s", "cost", "cache",
                   "attempts", "finish", "error"]  # fmt: skip
+        roles = any(c.role for c in a.llm_calls)
+        if roles:  # a multi-role Analyze stage: each call's role
+            header.insert(1, "role")
         rows = [
             [
                 str(i),
+                *([esc(c.role)] if roles else []),
                 esc(c.model),
                 str(c.tokens_in),
                 str(c.tokens_out),
@@ -225,6 +229,20 @@ def _prompts_section(store: ExplainStore, record: StepRecord) -> str:
     return "<h5>Prompts</h5>" + prompts_html(pairs) if pairs else ""
 
 
+def _inputs_section(store: ExplainStore, record: StepRecord) -> str:
+    """The RL hint and documents the step's observation carried, escaped ("" when none)."""
+    from axon_lab.explain import inputs_html, read_blobs
+    from axon_lab.records import Observation
+
+    text = read_blobs(store, record.run_id, [record.observation_digest]).get(
+        record.observation_digest
+    )
+    if text is None:
+        return ""
+    shown = inputs_html(Observation.from_json(text))
+    return "<h5>Observation inputs</h5>" + shown if shown else ""
+
+
 def _stability_line(audit: Mapping[str, Any] | None, step: int) -> str:
     """The stability audit's finding for ``step`` ("" when it was not re-sampled)."""
     stability = audit.get("stability") if audit else None
@@ -301,6 +319,8 @@ class StepDetail(BaseView):
     def _render(self, record: StepRecord) -> None:
         self.record = record
         page = render_step_html(record) + _stability_line(self.audit, record.step)
+        if self.store is not None and record.observation_digest:
+            page += _inputs_section(self.store, record)
         if self.store is not None and record.analysis is not None and record.analysis.llm_calls:
             page += _prompts_section(self.store, record)
         self.html.value = page
