@@ -320,7 +320,7 @@ def make_agent(
         if roles is not None:
             if analyst != "rules":
                 raise ConfigError("pass either analyst=... or roles=[...], not both")
-            analyze: Any = MultiModelOrchestrator(roles, tools=tools, symbol=symbol)
+            analyze: Any = MultiModelOrchestrator(roles, symbol=symbol)
             model = analyze.name
         elif analyst == "rules":
             analyze = RulesAnalyst(symbol=symbol)

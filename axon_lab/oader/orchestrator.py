@@ -60,7 +60,6 @@ from axon_lab.records import (
     ReasoningStep,
     RiskLevel,
 )
-from axon_lab.tools.registry import ToolRegistry
 
 from .prompts import render_observation
 from .rules_analyst import RulesAnalyst
@@ -128,7 +127,6 @@ class MultiModelOrchestrator:
     Args:
         roles: The roles: one or more analysts, at most one decider, any number of reviewers.
             Several analysts need a decider.
-        tools: The tool registry (needed by a ``"rules"`` role).
         symbol: The symbol a ``"rules"`` role analyses.
         max_rounds: Most proposals per step (a vetoed LLM decider may revise), >= 1.
         contract: The JSON answer contract of LLM roles.
@@ -164,7 +162,6 @@ class MultiModelOrchestrator:
         self,
         roles: Sequence[Role],
         *,
-        tools: ToolRegistry | None = None,
         symbol: str | None = None,
         max_rounds: int = 2,
         contract: AnalysisContract | None = None,

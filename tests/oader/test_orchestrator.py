@@ -243,13 +243,12 @@ def test_each_llm_role_has_its_own_ledger_and_budget() -> None:
     [
         ([], {}, r"roles is empty"),
         (["rules"], {}, r"roles must be Role\(...\) values, got str"),
-        ([Role(name="a", model="rules"), Role(name="a", model="rules")], {"tools": object()},
+        ([Role(name="a", model="rules"), Role(name="a", model="rules")], {},
          r"role names must be unique"),
-        ([Role(name="a", model="rules", kind="boss")], {"tools": object()},  # type: ignore[arg-type]
+        ([Role(name="a", model="rules", kind="boss")], {},  # type: ignore[arg-type]
          r"kind 'boss'; use one of"),
-        ([Role(name="a", model="rules"), Role(name="b", model="rules")], {"tools": object()},
+        ([Role(name="a", model="rules"), Role(name="b", model="rules")], {},
          r"with 2 analysts a decider is needed"),
-        ([Role(name="a", model="rules")], {}, r"needs tools="),
         ([Role(name="a", model="gpt")], {}, r"model 'gpt' is not 'rules'"),
         ([Role(name="a", model=lambda o: o, budget=1.0)], {}, r"budget applies to LLM roles"),
         ([Role(name="a", model=42)], {}, r"neither an LLM client"),
@@ -259,11 +258,6 @@ def test_each_llm_role_has_its_own_ledger_and_budget() -> None:
     ],
 )  # fmt: skip
 def test_bad_roles_are_refused(roles: list, kwargs: dict, match: str) -> None:
-    if kwargs.get("tools") is not None:
-        from axon_lab.backends import MockTradingBackend
-        from axon_lab.tools import make_trading_tools
-
-        kwargs["tools"] = make_trading_tools(MockTradingBackend({"X": 1.0}, cash=1.0))
     with pytest.raises(ConfigError, match=match):
         MultiModelOrchestrator(roles, **kwargs)
 
