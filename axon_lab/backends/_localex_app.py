@@ -32,9 +32,13 @@ def _error(exc: ExchangeApiError) -> web.Response:
 
 
 def make_app(
-    engine: LocalExchangeEngine, faults: ExchangeFaults, *, api_key: str, secret: str
+    engine: Callable[[], LocalExchangeEngine],
+    faults: ExchangeFaults,
+    *,
+    api_key: str,
+    secret: str,
 ) -> web.Application:
-    """The aiohttp application serving ``engine`` with ``faults`` injected."""
+    """The aiohttp application serving ``engine()`` (the current engine) with ``faults``."""
 
     def check_signature(request: web.Request, raw: str, params: dict[str, str]) -> None:
         if request.headers.get("X-MBX-APIKEY") != api_key:
@@ -94,13 +98,13 @@ def make_app(
         return {}
 
     async def server_time(_: dict[str, str]) -> Any:
-        return {"serverTime": engine.server_time()}
+        return {"serverTime": engine().server_time()}
 
     async def exchange_info(_: dict[str, str]) -> Any:
-        return engine.exchange_info()
+        return engine().exchange_info()
 
     async def klines(p: dict[str, str]) -> Any:
-        return engine.klines(
+        return engine().klines(
             p.get("symbol"),
             p.get("interval"),
             qint(p, "startTime"),
@@ -109,28 +113,28 @@ def make_app(
         )
 
     async def ticker(p: dict[str, str]) -> Any:
-        return engine.ticker(p.get("symbol"))
+        return engine().ticker(p.get("symbol"))
 
     async def account(_: dict[str, str]) -> Any:
-        return engine.account()
+        return engine().account()
 
     async def create(p: dict[str, str]) -> Any:
-        return await engine.create_order(p)
+        return await engine().create_order(p)
 
     async def cancel(p: dict[str, str]) -> Any:
-        return await engine.cancel_order(p)
+        return await engine().cancel_order(p)
 
     async def get(p: dict[str, str]) -> Any:
-        return engine.get_order(p)
+        return engine().get_order(p)
 
     async def cancel_replace(p: dict[str, str]) -> Any:
-        return await engine.cancel_replace(p)
+        return await engine().cancel_replace(p)
 
     async def open_orders(p: dict[str, str]) -> Any:
-        return engine.open_orders(p.get("symbol"))
+        return engine().open_orders(p.get("symbol"))
 
     async def my_trades(p: dict[str, str]) -> Any:
-        trades = engine.my_trades(
+        trades = engine().my_trades(
             p.get("symbol"),
             order_id=qint(p, "orderId"),
             start=qint(p, "startTime"),

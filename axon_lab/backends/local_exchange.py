@@ -31,7 +31,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit
 
 import pandas as pd
 
@@ -40,6 +39,7 @@ from axon_lab.clock import Clock, SimulatedClock
 from axon_lab.errors import BackendError, ConfigError
 from axon_lab.records import Instrument
 
+from ._exchange_markets import override_urls
 from ._localex_engine import LocalExchangeEngine
 from ._localex_faults import ExchangeFaults
 
@@ -90,6 +90,7 @@ class LocalExchangeServer:
         self.engine = LocalExchangeEngine(
             bars, cash=cash, clock=clock, fees=fees, instruments=instruments, timeframe=timeframe
         )
+        self._fees, self._timeframe = fees, timeframe
         self.faults = ExchangeFaults()
         self.api_key, self.secret = api_key, secret
         self._host, self._port = host, port
@@ -118,7 +119,7 @@ class LocalExchangeServer:
         from ._localex_app import make_app
 
         web = require("aiohttp.web", "exchange", purpose="the local exchange server")
-        app = make_app(self.engine, self.faults, api_key=self.api_key, secret=self.secret)
+        app = make_app(lambda: self.engine, self.faults, api_key=self.api_key, secret=self.secret)
         loop = asyncio.new_event_loop()
         ready = threading.Event()
         failure: list[BaseException] = []
@@ -173,6 +174,30 @@ class LocalExchangeServer:
         self.stop()
 
     # ------------------------------------------------------------------ market
+
+    def reset(
+        self,
+        bars: Mapping[str, pd.DataFrame],
+        *,
+        cash: float,
+        clock: Clock,
+        instruments: Mapping[str, Instrument] | None = None,
+    ) -> None:
+        """Start over with a fresh account, book and bars (the server keeps running).
+
+        Pending faults are cleared; their counts stay. Clients of the old account must be
+        closed: order and trade ids start again from 1.
+        """
+        self.faults.clear()
+        self._clock = clock
+        self.engine = LocalExchangeEngine(
+            bars,
+            cash=cash,
+            clock=clock,
+            fees=self._fees,
+            instruments=instruments,
+            timeframe=self._timeframe,
+        )
 
     def append_bars(self, bars: Mapping[str, pd.DataFrame]) -> None:
         """Append newer bars of every symbol (they fill resting orders as the clock passes)."""
@@ -237,20 +262,3 @@ class LocalExchangeServer:
     def __repr__(self) -> str:
         where = self.url if self._thread is not None else "stopped"
         return f"LocalExchangeServer({sorted(self.engine.symbol_ids.values())}, {where})"
-
-
-def override_urls(api: Mapping[str, Any], base: str) -> dict[str, Any]:
-    """ccxt's ``urls['api']`` with every URL's scheme and host replaced by ``base``.
-
-    Paths are kept (``https://api.binance.com/api/v3`` -> ``<base>/api/v3``), so one server
-    answers every API group a client addresses.
-    """
-    out: dict[str, Any] = {}
-    for name, url in api.items():
-        if isinstance(url, str):
-            out[name] = base.rstrip("/") + urlsplit(url).path
-        elif isinstance(url, Mapping):
-            out[name] = override_urls(url, base)
-        else:
-            out[name] = url
-    return out

@@ -52,6 +52,7 @@ from axon_lab.records._enums import (
 )
 from axon_lab.records._market import Bar, Observation, PortfolioSnapshot, Position, StrategyState
 from axon_lab.records._orders import Decision, Fill, OrderAck, OrderRequest
+from axon_lab.records._reconcile import Discrepancy, ReconciliationReport
 from axon_lab.records._steps import GateTransition, RiskVerdict, StepRecord
 
 __all__ = [
@@ -64,6 +65,7 @@ __all__ = [
     "DecisionSource",
     "Decision",
     "DefenceLine",
+    "Discrepancy",
     "Fill",
     "GateState",
     "GateTransition",
@@ -79,6 +81,7 @@ __all__ = [
     "PortfolioSnapshot",
     "Position",
     "ReasoningStep",
+    "ReconciliationReport",
     "Record",
     "RiskLevel",
     "RiskVerdict",
