@@ -35,6 +35,7 @@ class ExchangeFaults:
             connection.
         hang: How long a timeout-after-accept holds its answer, in seconds.
         only: Endpoint names the counted faults apply to (e.g. ``{"order"}``); None: all.
+        skip: Matching requests let through before drops, 5xx and 429 begin.
         duplicate_fills: Report every trade twice in ``myTrades`` (same trade id).
         injected: How many faults of each kind were injected so far.
     """
@@ -48,6 +49,7 @@ class ExchangeFaults:
     drops_after_accept: int = 0
     hang: float = 2.0
     only: frozenset[str] | None = None
+    skip: int = 0
     duplicate_fills: bool = False
     injected: Counter[str] = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -75,6 +77,7 @@ class ExchangeFaults:
             timeouts_after_accept=0,
             drops_after_accept=0,
             only=None,
+            skip=0,
             duplicate_fills=False,
         )
 
@@ -82,6 +85,9 @@ class ExchangeFaults:
         """Consume the first pending fault of ``kinds`` that applies to ``endpoint``."""
         with self._lock:
             if self.only is not None and endpoint not in self.only:
+                return None
+            if kinds == BEFORE and self.skip > 0:
+                self.skip -= 1
                 return None
             for kind in kinds:
                 left = getattr(self, kind)

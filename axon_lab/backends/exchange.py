@@ -529,7 +529,7 @@ class ExchangeTradingBackend:
         for attempt in range(self.retry.attempts):
             try:
                 if tracked.sent and tracked.uncertain:  # a try got no answer: look it up first
-                    found = await self._find(tracked)
+                    found = await self._find(tracked, retried=False)
                     if found is not None:
                         return self._adopt(tracked, found)
                 tracked.sent = True
@@ -564,10 +564,12 @@ class ExchangeTradingBackend:
             "never sends a second one; reconcile() reports what the exchange holds."
         ) from last
 
-    async def _find(self, tracked: TrackedOrder) -> dict[str, Any] | None:
+    async def _find(self, tracked: TrackedOrder, *, retried: bool = True) -> dict[str, Any] | None:
+        """The venue's record of ``tracked`` by client id; None if the venue does not know it."""
         ccxt = _ccxt()
+        fetch = self._session.call if retried else self._session.once
         try:
-            found: dict[str, Any] = await self._session.call(
+            found: dict[str, Any] = await fetch(
                 "fetch_order", None, self._venue[tracked.request.symbol],
                 {"clientOrderId": tracked.venue_client_id},
             )  # fmt: skip
