@@ -55,7 +55,9 @@ def _step(value: Any, mode: int) -> float | None:
     return None  # significant digits: no fixed grid
 
 
-def instrument_of(symbol: str, market: Mapping[str, Any], precision_mode: int, venue: str) -> Instrument:
+def instrument_of(
+    symbol: str, market: Mapping[str, Any], precision_mode: int, venue: str
+) -> Instrument:
     """The :class:`~axon_lab.records.Instrument` of a ccxt market, named ``symbol``."""
     precision = market.get("precision") or {}
     limits = market.get("limits") or {}
@@ -74,7 +76,7 @@ def instrument_of(symbol: str, market: Mapping[str, Any], precision_mode: int, v
 
 
 def override_urls(api: Mapping[str, Any], base: str) -> dict[str, Any]:
-    """ccxt's ``urls['api']`` with every URL's scheme and host replaced by ``base``.
+    """Ccxt's ``urls['api']`` with every URL's scheme and host replaced by ``base``.
 
     Paths are kept (``https://api.binance.com/api/v3`` -> ``<base>/api/v3``), so one server
     answers every API group a client addresses.

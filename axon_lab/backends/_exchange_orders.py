@@ -104,7 +104,7 @@ def request_of(order: dict[str, Any], symbol: str, client_order_id: str) -> Orde
         side=Side.BUY if order.get("side") == "buy" else Side.SELL,
         quantity=float(order.get("amount") or 0.0),
         order_type=OrderType.LIMIT if limit else OrderType.MARKET,
-        price=float(price) if limit else None,
+        price=float(price) if limit and price else None,
     )
 
 

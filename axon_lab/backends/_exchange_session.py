@@ -50,7 +50,7 @@ class RetryPolicy:
 
     def delay(self, attempt: int) -> float:
         """The pause after failed try number ``attempt`` (0-based)."""
-        return min(self.backoff * (2**attempt), self.max_backoff)
+        return float(min(self.backoff * 2.0**attempt, self.max_backoff))
 
 
 class ExchangeSession:

@@ -42,7 +42,9 @@ def make_app(
 
     def check_signature(request: web.Request, raw: str, params: dict[str, str]) -> None:
         if request.headers.get("X-MBX-APIKEY") != api_key:
-            raise ExchangeApiError(-2015, "Invalid API-key, IP, or permissions for action.", status=401)
+            raise ExchangeApiError(
+                -2015, "Invalid API-key, IP, or permissions for action.", status=401
+            )
         unsigned, _, signature = raw.rpartition("&signature=")
         expected = hmac.new(secret.encode(), unsigned.encode(), hashlib.sha256).hexdigest()
         if "timestamp" not in params or not hmac.compare_digest(signature, expected):
@@ -92,7 +94,9 @@ def make_app(
         try:
             return int(raw) if raw not in (None, "") else None
         except ValueError:
-            raise ExchangeApiError(-1100, f"Illegal characters found in parameter {key!r}.") from None
+            raise ExchangeApiError(
+                -1100, f"Illegal characters found in parameter {key!r}."
+            ) from None
 
     async def ping(_: dict[str, str]) -> Any:
         return {}

@@ -66,7 +66,7 @@ class ExchangeApiError(Exception):
 
 def ms(t: datetime) -> int:
     """``t`` as Unix milliseconds."""
-    return int(round(t.timestamp() * 1000))
+    return round(t.timestamp() * 1000)
 
 
 def num(x: float) -> str:
@@ -279,7 +279,7 @@ class LocalExchangeEngine:
         with self._lock:
             frame = self._frames[symbol]
             now = pd.Timestamp(self._clock.now())
-            frame = frame[frame.index + self._tf <= now]
+            frame = frame[frame.index <= now - self._tf]
         if start is not None:
             frame = frame[frame.index >= pd.Timestamp(start, unit="ms", tz="UTC")]
         if end is not None:
@@ -331,7 +331,9 @@ class LocalExchangeEngine:
                 if o.request.side is Side.BUY and o.request.price is not None:
                     locked_quote += remaining * o.request.price * (1 + self._fees)
                 elif o.request.side is Side.SELL:
-                    locked_base[o.request.symbol] = locked_base.get(o.request.symbol, 0.0) + remaining
+                    locked_base[o.request.symbol] = (
+                        locked_base.get(o.request.symbol, 0.0) + remaining
+                    )
             balances = [
                 {
                     "asset": self.quote,
@@ -554,9 +556,7 @@ class LocalExchangeEngine:
         return [t for t in self._trades if t.visible_from <= self._reveal_step]
 
     def _filled(self, order: _Order) -> float:
-        return math.fsum(
-            t.quantity for t in self._visible() if t.order_id == order.order_id
-        )
+        return math.fsum(t.quantity for t in self._visible() if t.order_id == order.order_id)
 
     def _order_json(self, order: _Order) -> dict[str, Any]:
         ack = self._ack(order)

@@ -194,7 +194,7 @@ class ExchangeTradingBackend:
             self._instruments[sym] = instrument_of(sym, market, mode, self.exchange_id)
         self._can_edit = bool(client.has.get("editOrder"))
         server_ms = int(await call("fetch_time"))
-        self._cursor = {ven: server_ms for ven in self._local}
+        self._cursor = dict.fromkeys(self._local, server_ms)
         totals = (await call("fetch_balance")).get("total") or {}
         ledger = Ledger(float(totals.get(self.quote) or 0.0))
         for sym, ven in self._venue.items():
@@ -273,7 +273,9 @@ class ExchangeTradingBackend:
                 tracked.status,
                 OrderStatus.CANCELLED,
             )
-            raise BackendError(f"the exchange refused to cancel {tracked.order_id!r}: {exc}") from exc
+            raise BackendError(
+                f"the exchange refused to cancel {tracked.order_id!r}: {exc}"
+            ) from exc
         tracked.update(result, self._clock.now())
         tracked.message = tracked.message or "cancelled"
         return tracked.to_ack()
@@ -368,7 +370,9 @@ class ExchangeTradingBackend:
         """
         venue = self._venue.get(symbol)
         if venue is None:
-            raise BackendError(f"no price for {symbol!r}: this backend trades {sorted(self._venue)}")
+            raise BackendError(
+                f"no price for {symbol!r}: this backend trades {sorted(self._venue)}"
+            )
         ticker = await self._session.call("fetch_ticker", venue)
         last = ticker.get("last") or ticker.get("close")
         if not last:
@@ -520,9 +524,7 @@ class ExchangeTradingBackend:
 
         return edit
 
-    async def _send(
-        self, tracked: TrackedOrder, send: Callable[[], Awaitable[Any]]
-    ) -> OrderAck:
+    async def _send(self, tracked: TrackedOrder, send: Callable[[], Awaitable[Any]]) -> OrderAck:
         """Send ``tracked`` once; after a network error, find it by client id before resending."""
         ccxt = _ccxt()
         last: BaseException | None = None
@@ -554,7 +556,9 @@ class ExchangeTradingBackend:
                         return self._adopt(tracked, found)
                 return self._refuse(tracked, f"invalid order: {_venue_message(exc)}")
             except ccxt.ExchangeError as exc:
-                return self._refuse(tracked, f"the exchange refused the order: {_venue_message(exc)}")
+                return self._refuse(
+                    tracked, f"the exchange refused the order: {_venue_message(exc)}"
+                )
             return self._adopt(tracked, result)
         self._session.failures += 1
         raise BackendError(

@@ -115,7 +115,9 @@ def local_exchange() -> LocalExchangeServer:
 
 def _flat_frame(at: pd.Timestamp, price: float) -> pd.DataFrame:
     index = pd.DatetimeIndex([at], name="timestamp").as_unit("ns")
-    return pd.DataFrame({c: [price] for c in ("open", "high", "low", "close", "volume")}, index=index)
+    return pd.DataFrame(
+        {c: [price] for c in ("open", "high", "low", "close", "volume")}, index=index
+    )
 
 
 def exchange_harness(

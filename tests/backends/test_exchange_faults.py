@@ -96,7 +96,9 @@ def check_agreement(h: Harness, b: SyncTradingBackend) -> None:
     fills = b.fills()
     assert {f.fill_id: f.quantity for f in fills} == trades
     assert len(fills) == len(trades)  # no fill booked twice
-    balances = {x["asset"]: float(x["free"]) + float(x["locked"]) for x in engine.account()["balances"]}
+    balances = {
+        x["asset"]: float(x["free"]) + float(x["locked"]) for x in engine.account()["balances"]
+    }
     snap = b.query_portfolio()
     assert math.isclose(snap.cash, balances["USDT"], abs_tol=1e-9)
     for sym in PRICES:
@@ -112,7 +114,8 @@ def check_orders(sent: list[OrderRequest], b: SyncTradingBackend) -> None:
     assert engine.orders_sent() == len(sent) + 1
     acks = [b.place_order(r) for r in sent]
     assert len({a.order_id for a in acks}) == len(sent)
-    assert acks[0].status is OrderStatus.FILLED and acks[-1].status is OrderStatus.FILLED
+    assert acks[0].status is OrderStatus.FILLED
+    assert acks[-1].status is OrderStatus.FILLED
 
 
 FAULTS = {
@@ -191,7 +194,7 @@ def test_an_exchange_that_stays_down_raises_then_the_resubmission_finds_the_orde
 
 
 def test_an_exchange_that_stays_down_trips_the_rejection_breaker(harness):
-    h, b = harness
+    h, _b = harness
     server = local_exchange()
     breaker = RejectionCircuitBreaker(
         max_rejections=2, window=timedelta(hours=1), cooldown=timedelta(hours=1)
