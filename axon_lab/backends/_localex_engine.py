@@ -70,8 +70,8 @@ def ms(t: datetime) -> int:
 
 
 def num(x: float) -> str:
-    """A number as Binance writes it (a decimal string)."""
-    return format(x, ".12g") if math.isfinite(x) else "0"
+    """A number as Binance writes it: a string (the shortest that reads back to the same float)."""
+    return repr(float(x)) if math.isfinite(x) else "0"
 
 
 @dataclass

@@ -35,7 +35,7 @@ from typing import Any
 import pandas as pd
 
 from axon_lab._imports import require
-from axon_lab.clock import Clock, SimulatedClock
+from axon_lab.clock import Clock, SimulatedClock, WallClock
 from axon_lab.errors import BackendError, ConfigError
 from axon_lab.records import Instrument
 
@@ -98,6 +98,35 @@ class LocalExchangeServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: Any = None
+
+    @classmethod
+    def on_wall_clock(
+        cls,
+        bars: Mapping[str, pd.DataFrame],
+        *,
+        cash: float,
+        history: int,
+        timeframe: str | None = None,
+        **kwargs: Any,
+    ) -> LocalExchangeServer:
+        """A demo exchange on the wall clock, replaying ``bars`` as if they were happening now.
+
+        The bars are shifted in time so that the first ``history`` of them are complete now and
+        each later one opens one bar after the other from now on; the exchange serves and fills
+        a bar only once the wall clock has passed it.
+
+        Raises:
+            ConfigError: If ``history`` is not between 1 and the number of bars.
+        """
+        first = next(iter(bars.values()))
+        if not (isinstance(history, int) and 1 <= history <= len(first)):
+            raise ConfigError(f"history={history!r} must be between 1 and {len(first)} bars")
+        step = pd.Timedelta(timeframe) if timeframe else first.index[1] - first.index[0]
+        now = pd.Timestamp.now(tz="UTC").floor("s")
+        shift = now - (first.index[history - 1] + step)
+        moved = {s: f.set_axis(f.index + shift) for s, f in bars.items()}
+        tf = timeframe or _label(step)
+        return cls(moved, cash=cash, clock=WallClock(), timeframe=tf, **kwargs)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -262,3 +291,11 @@ class LocalExchangeServer:
     def __repr__(self) -> str:
         where = self.url if self._thread is not None else "stopped"
         return f"LocalExchangeServer({sorted(self.engine.symbol_ids.values())}, {where})"
+
+
+def _label(step: pd.Timedelta) -> str:
+    seconds = int(step.total_seconds())
+    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"

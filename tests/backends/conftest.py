@@ -130,6 +130,7 @@ def exchange_harness(
     timeout_ms: int = 5_000,
 ) -> Harness:
     """An ExchangeTradingBackend on a fresh account of the session's local exchange."""
+    pytest.importorskip("ccxt", reason="the exchange backend needs axon-lab[exchange]")
     server = local_exchange()
     start = pd.Timestamp(clock.now()) - pd.Timedelta(hours=1)
     server.reset({f"{s}/{QUOTE}": _flat_frame(start, p) for s, p in prices.items()}, cash=cash,

@@ -199,3 +199,15 @@ def test_ohlcv_serves_complete_bars_only(harness):
     assert [r[4] for r in rows] == [20.0, 21.0, 22.0]
     now_ms = int(h.backend.clock.now().timestamp() * 1000)
     assert all(r[0] + 3_600_000 <= now_ms for r in rows)
+
+
+def test_a_wall_clock_exchange_serves_only_the_bars_the_clock_has_passed():
+    from axon_lab.data import make_synthetic
+
+    bars = make_synthetic(48, timeframe="1h", start="2024-01-01", seed=4, symbol="SYN/USDT")
+    with LocalExchangeServer.on_wall_clock({"SYN/USDT": bars}, cash=100.0, history=24) as server:
+        rows = server.engine.klines("SYNUSDT", "1h", None, None, 1000)
+        assert [float(r[4]) for r in rows] == list(bars["close"].iloc[:24])
+        assert server.engine.price("SYN/USDT") == bars["close"].iloc[23]
+    with pytest.raises(ConfigError, match="history=0"):
+        LocalExchangeServer.on_wall_clock({"SYN/USDT": bars}, cash=100.0, history=0)
