@@ -274,7 +274,7 @@ class LocalExchangeEngine:
     ) -> list[list[Any]]:  # fmt: skip
         """``GET /api/v3/klines``: complete bars only (the engine has no intrabar data)."""
         symbol = self.symbol_of(symbol_id)
-        if interval != self.timeframe:
+        if not _same_timeframe(interval, self.timeframe):
             raise ExchangeApiError(-1120, f"Invalid interval: this exchange has {self.timeframe}.")
         with self._lock:
             frame = self._frames[symbol]
@@ -626,3 +626,12 @@ def _int(raw: str) -> int | None:
 def from_ms(value: int) -> datetime:
     """Unix milliseconds as an aware UTC datetime."""
     return datetime.fromtimestamp(value / 1000, tz=UTC)
+
+
+def _same_timeframe(interval: str | None, timeframe: str) -> bool:
+    from axon_lab.data import Timeframe
+
+    try:
+        return Timeframe.parse(interval or "") == Timeframe.parse(timeframe)
+    except ValueError:
+        return False
