@@ -37,6 +37,7 @@ from __future__ import annotations
 import difflib
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from axon_lab.clock import Clock, WallClock
@@ -140,6 +141,10 @@ class ExchangeTradingBackend:
         self._can_edit = False
         self._seq = 0
         self._errors_seen = 0
+        # reads are cached per (clock reading, order operations so far): a loop's step, which runs
+        # at one simulated time, reads the venue's trades once; a wall clock always moves on
+        self._ops = 0
+        self._seen: dict[str, tuple[datetime, int]] = {}
         #: The last reconciliation's report (None before :meth:`start`).
         self.last_reconciliation: ReconciliationReport | None = None
 
@@ -277,6 +282,7 @@ class ExchangeTradingBackend:
                 f"the exchange refused to cancel {tracked.order_id!r}: {exc}"
             ) from exc
         tracked.update(result, self._clock.now())
+        self._ops += 1
         tracked.message = tracked.message or "cancelled"
         return tracked.to_ack()
 
@@ -323,6 +329,7 @@ class ExchangeTradingBackend:
                 f"cannot replace order {old.order_id!r}: the exchange refused the new order "
                 f"({ack.message}); the old order is now {old.status.value}"
             )
+        self._ops += 1
         old.status, old.updated = OrderStatus.REPLACED, self._clock.now()
         old.message = f"replaced by {new.order_id}"
         return ack
@@ -373,11 +380,14 @@ class ExchangeTradingBackend:
             raise BackendError(
                 f"no price for {symbol!r}: this backend trades {sorted(self._venue)}"
             )
+        if self._fresh(f"ticker:{symbol}") and symbol in self._marks:
+            return self._marks[symbol]
         ticker = await self._session.call("fetch_ticker", venue)
         last = ticker.get("last") or ticker.get("close")
         if not last:
             raise BackendError(f"the exchange gave no last price for {venue!r}: {ticker!r}")
         self._marks[symbol] = float(last)
+        self._mark_fresh(f"ticker:{symbol}")
         return float(last)
 
     # ------------------------------------------------------------------ reconciliation
@@ -396,8 +406,8 @@ class ExchangeTradingBackend:
         if self._ledger is None:
             return await self.start()
         ledger = self._ledger
-        await self._sync_fills()
-        unknown = await self._sync_open_orders()
+        await self._sync_fills(force=True)
+        unknown = await self._sync_open_orders(force=True)
         totals = (await self._session.call("fetch_balance")).get("total") or {}
         venue_positions = {
             sym: float(totals.get(ven.partition("/")[0]) or 0.0) for sym, ven in self._venue.items()
@@ -535,6 +545,7 @@ class ExchangeTradingBackend:
                     if found is not None:
                         return self._adopt(tracked, found)
                 tracked.sent = True
+                self._ops += 1
                 result = await send()
             except ccxt.NetworkError as exc:
                 last = exc
@@ -582,6 +593,7 @@ class ExchangeTradingBackend:
         return found
 
     def _adopt(self, tracked: TrackedOrder, order: dict[str, Any]) -> OrderAck:
+        self._ops += 1
         self._orders.pop(tracked.order_id, None)
         tracked.update(order, self._clock.now())
         if tracked.status is OrderStatus.NEW:
@@ -609,7 +621,8 @@ class ExchangeTradingBackend:
             "fetch_order", tracked.order_id, self._venue[tracked.request.symbol]
         )
         was_open = tracked.is_open
-        tracked.update(order, self._clock.now())
+        if tracked.update(order, self._clock.now()):
+            self._ops += 1
         if was_open and str(order.get("status")) == "expired":
             tracked.message = await self._expiry_reason(tracked)
 
@@ -628,12 +641,20 @@ class ExchangeTradingBackend:
             return f"{base}: nothing more to sell"
         return f"{base} (the exchange gave no reason)"
 
-    async def _sync_open_orders(self) -> list[tuple[str, str]]:
+    def _fresh(self, kind: str) -> bool:
+        return self._seen.get(kind) == (self._clock.now(), self._ops)
+
+    def _mark_fresh(self, kind: str) -> None:
+        self._seen[kind] = (self._clock.now(), self._ops)
+
+    async def _sync_open_orders(self, *, force: bool = False) -> list[tuple[str, str]]:
         """Update tracked orders from the venue's open orders; adopt unknown ones.
 
         Returns:
             ``(symbol, order id)`` of the open orders this backend did not place.
         """
+        if not force and self._fresh("open_orders"):
+            return []
         now = self._clock.now()
         seen: set[int] = set()
         unknown: list[tuple[str, str]] = []
@@ -646,6 +667,7 @@ class ExchangeTradingBackend:
                 str(order.get("clientOrderId"))
             )
             if tracked is None:
+                self._ops += 1
                 cid = str(order.get("clientOrderId") or f"venue-{order.get('id')}")
                 tracked = self._new(request_of(order, sym, cid))
                 unknown.append((sym, str(order.get("id"))))
@@ -653,19 +675,21 @@ class ExchangeTradingBackend:
             else:
                 if tracked.uncertain:
                     self._adopt(tracked, order)
-                elif tracked.status is not OrderStatus.REPLACED:
-                    tracked.update(order, now)
+                elif tracked.status is not OrderStatus.REPLACED and tracked.update(order, now):
+                    self._ops += 1
             seen.add(id(tracked))
         for tracked in list(self._by_client.values()):
             if tracked.is_open and not tracked.uncertain and id(tracked) not in seen:
                 await self._refresh(tracked)  # closed since we last looked
+        self._mark_fresh("open_orders")
         return unknown
 
-    async def _sync_fills(self) -> None:
+    async def _sync_fills(self, *, force: bool = False) -> None:
         """Apply the venue's new trades (deduplicated by trade id) to the ledger."""
         ledger = self._ledger
-        if ledger is None:
+        if ledger is None or (not force and self._fresh("fills")):
             return
+        booked = len(ledger.fills)
         for venue, sym in self._local.items():
             base = venue.partition("/")[0]
             while True:
@@ -683,6 +707,9 @@ class ExchangeTradingBackend:
                     fresh += 1
                 if len(trades) < _PAGE or fresh == 0:
                     break
+        if len(ledger.fills) != booked:
+            self._ops += 1
+        self._mark_fresh("fills")
 
     def __repr__(self) -> str:
         return f"ExchangeTradingBackend({self.exchange_id!r}, symbols={sorted(self._venue)})"
