@@ -46,6 +46,7 @@ from axon_lab.records import (
     TimeInForce,
 )
 
+from ._localex_json import kline_rows, market_json, ms, num, ticker_json
 from .sim import SimTradingBackend
 
 __all__ = ["ExchangeApiError", "LocalExchangeEngine"]
@@ -62,16 +63,6 @@ class ExchangeApiError(Exception):
     def __init__(self, code: int, msg: str, *, status: int = 400) -> None:
         super().__init__(msg)
         self.code, self.msg, self.status = code, msg, status
-
-
-def ms(t: datetime) -> int:
-    """``t`` as Unix milliseconds."""
-    return round(t.timestamp() * 1000)
-
-
-def num(x: float) -> str:
-    """A number as Binance writes it: a string (the shortest that reads back to the same float)."""
-    return repr(float(x)) if math.isfinite(x) else "0"
 
 
 @dataclass
@@ -214,52 +205,9 @@ class LocalExchangeEngine:
 
     def exchange_info(self) -> dict[str, Any]:
         """``GET /api/v3/exchangeInfo``."""
-        symbols = []
-        for sid, sym in self.symbol_ids.items():
-            base, _, quote = sym.partition("/")
-            ins = self.instruments[sym]
-            filters: list[dict[str, Any]] = [
-                {
-                    "filterType": "PRICE_FILTER",
-                    "minPrice": num(ins.tick_size or 1e-8),
-                    "maxPrice": "100000000",
-                    "tickSize": num(ins.tick_size or 1e-8),
-                },
-                {
-                    "filterType": "LOT_SIZE",
-                    "minQty": num(max(ins.min_quantity, ins.lot_size or 1e-8)),
-                    "maxQty": "100000000000",
-                    "stepSize": num(ins.lot_size or 1e-8),
-                },
-                {
-                    "filterType": "NOTIONAL",
-                    "minNotional": num(ins.min_notional),
-                    "applyMinToMarket": True,
-                    "maxNotional": "100000000000",
-                    "applyMaxToMarket": False,
-                    "avgPriceMins": 0,
-                },
-            ]
-            symbols.append(
-                {
-                    "symbol": sid,
-                    "status": "TRADING",
-                    "baseAsset": base,
-                    "baseAssetPrecision": 8,
-                    "quoteAsset": quote,
-                    "quotePrecision": 8,
-                    "quoteAssetPrecision": 8,
-                    "orderTypes": ["LIMIT", "MARKET"],
-                    "icebergAllowed": False,
-                    "ocoAllowed": False,
-                    "cancelReplaceAllowed": True,
-                    "isSpotTradingAllowed": True,
-                    "isMarginTradingAllowed": False,
-                    "filters": filters,
-                    "permissions": [],
-                    "permissionSets": [["SPOT"]],
-                }
-            )
+        symbols = [
+            market_json(sid, sym, self.instruments[sym]) for sid, sym in self.symbol_ids.items()
+        ]
         return {
             "timezone": "UTC",
             "serverTime": self.server_time(),
@@ -285,45 +233,27 @@ class LocalExchangeEngine:
         if end is not None:
             frame = frame[frame.index <= pd.Timestamp(end, unit="ms", tz="UTC")]
         frame = frame.iloc[: max(1, min(limit, 1000))]
-        tf_ms = int(self._tf.total_seconds() * 1000)
-        volume = frame["volume"] if "volume" in frame else pd.Series(0.0, index=frame.index)
-        rows = []
-        for t, o, h, lo, c, v in zip(
-            frame.index, frame["open"], frame["high"], frame["low"], frame["close"], volume,
-            strict=True,
-        ):  # fmt: skip
-            open_ms = ms(t.to_pydatetime())
-            rows.append(
-                [open_ms, num(o), num(h), num(lo), num(c), num(v), open_ms + tf_ms - 1,
-                 num(v * c), 1, "0", "0", "0"]
-            )  # fmt: skip
-        return rows
+        return kline_rows(frame, self._tf)
 
     def ticker(self, symbol_id: str | None) -> dict[str, Any]:
         """``GET /api/v3/ticker/24hr`` of one symbol (last price = the last complete close)."""
         symbol = self.symbol_of(symbol_id)
         last = self.price(symbol)
-        now = self.server_time()
-        return {
-            "symbol": symbol_id,
-            "lastPrice": num(last),
-            "bidPrice": num(last),
-            "askPrice": num(last),
-            "openPrice": num(last),
-            "highPrice": num(last),
-            "lowPrice": num(last),
-            "volume": "0",
-            "quoteVolume": "0",
-            "openTime": now - 86_400_000,
-            "closeTime": now,
-            "count": 0,
-        }
+        return ticker_json(str(symbol_id), last, self.server_time())
 
     def account(self) -> dict[str, Any]:
         """``GET /api/v3/account``: free and locked balance per asset."""
         with self._lock:
             self._collect()
             snap = self._sim._portfolio()  # the sim is synced by _collect
+            # a fill reported piece by piece moves the balances piece by piece, as on a venue
+            cash, held_by = snap.cash, {s: snap.quantity(s) for s in self.symbol_ids.values()}
+            for t in self._trades:
+                if t.visible_from > self._reveal_step:
+                    sign = 1.0 if t.fill.side is Side.BUY else -1.0
+                    share = t.quantity / t.fill.quantity
+                    cash += sign * t.quantity * t.fill.price + t.fill.fee * share
+                    held_by[t.fill.symbol] -= sign * t.quantity
             locked_quote = 0.0
             locked_base: dict[str, float] = {}
             for o in self._open():
@@ -337,12 +267,12 @@ class LocalExchangeEngine:
             balances = [
                 {
                     "asset": self.quote,
-                    "free": num(max(snap.cash - locked_quote, 0.0)),
-                    "locked": num(min(locked_quote, max(snap.cash, 0.0))),
+                    "free": num(max(cash - locked_quote, 0.0)),
+                    "locked": num(min(locked_quote, max(cash, 0.0))),
                 }
             ]
             for sym in self.symbol_ids.values():
-                held = snap.quantity(sym)
+                held = held_by[sym]
                 lock = min(locked_base.get(sym, 0.0), held)
                 balances.append(
                     {"asset": sym.partition("/")[0], "free": num(held - lock), "locked": num(lock)}

@@ -267,3 +267,19 @@ def test_a_restarted_backend_adopts_its_open_orders_and_stays_idempotent(harness
         assert ob.cancel_order("rest-1").status is OrderStatus.CANCELLED
     finally:
         other.close()
+
+
+def test_balances_move_with_the_fill_pieces_reported(harness):
+    h, b = harness
+    engine = local_exchange().engine
+    engine.fill_pieces = 2
+    b.place_order(order("half", qty=2.0))
+    h.settle()
+    backend = h.backend
+    assert isinstance(backend, ExchangeTradingBackend)
+    assert run_sync(backend.reconcile()).ok  # one piece reported: balances show one piece
+    assert math.isclose(b.query_portfolio().quantity("AAA"), 1.0)
+    engine.reveal()
+    b.place_order(order("half", qty=2.0))
+    assert run_sync(backend.reconcile()).ok
+    assert math.isclose(b.query_portfolio().quantity("AAA"), 2.0)
