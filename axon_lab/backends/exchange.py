@@ -221,6 +221,19 @@ class ExchangeTradingBackend(VenueView):
         """Close the ccxt client and its thread (idempotent)."""
         self._session.close()
 
+    def __enter__(self) -> ExchangeTradingBackend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> ExchangeTradingBackend:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
     # ------------------------------------------------------------------ orders
 
     async def place_order(self, order: OrderRequest) -> OrderAck:

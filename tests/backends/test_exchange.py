@@ -211,3 +211,23 @@ def test_a_wall_clock_exchange_serves_only_the_bars_the_clock_has_passed():
         assert server.engine.price("SYN/USDT") == bars["close"].iloc[23]
     with pytest.raises(ConfigError, match="history=0"):
         LocalExchangeServer.on_wall_clock({"SYN/USDT": bars}, cash=100.0, history=0)
+
+
+def test_the_backend_is_a_context_manager_that_closes_its_client():
+    server = local_exchange()
+    config = server.ccxt_config() | {"rateLimit": 1}
+
+    async def use() -> float:
+        async with ExchangeTradingBackend(
+            symbols={"AAA": "AAA/USDT"}, clock=SimulatedClock(START), config=config, url=server.url
+        ) as backend:
+            session = backend.session
+            price = await backend.last_price("AAA")
+        assert session.client is None  # closed
+        return price
+
+    clock = SimulatedClock(START)
+    index = pd.DatetimeIndex([pd.Timestamp(START) - pd.Timedelta(hours=1)], name="timestamp")
+    frame = pd.DataFrame({c: [7.5] for c in ("open", "high", "low", "close")}, index=index)
+    server.reset({"AAA/USDT": frame}, cash=10.0, clock=clock)
+    assert asyncio.run(use()) == 7.5

@@ -11,10 +11,13 @@ against the exchange's own book, read from the server's engine (not through the 
 
 from __future__ import annotations
 
+import contextlib
 import math
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from axon_lab.backends import (
     ExchangeTradingBackend,
@@ -283,3 +286,52 @@ def test_balances_move_with_the_fill_pieces_reported(harness):
     b.place_order(order("half", qty=2.0))
     assert run_sync(backend.reconcile()).ok
     assert math.isclose(b.query_portfolio().quantity("AAA"), 2.0)
+
+
+FAULT_MIX = st.fixed_dictionaries(
+    {
+        "drops": st.integers(0, 2),
+        "server_errors": st.integers(0, 2),
+        "rate_limits": st.integers(0, 1),
+        "timeouts_after_accept": st.integers(0, 1),
+        "drops_after_accept": st.integers(0, 1),
+        "duplicate_fills": st.booleans(),
+        "only": st.sampled_from(
+            [None, frozenset({"order"}), frozenset({"order", "getOrder", "myTrades"})]
+        ),
+    }
+)
+ORDERS = st.lists(
+    st.tuples(
+        st.sampled_from(["AAA", "BBB"]),
+        st.sampled_from(["buy", "sell"]),
+        st.integers(1, 40).map(lambda n: n / 8),
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+@settings(max_examples=8, deadline=None)
+@given(faults=FAULT_MIX, orders=ORDERS)
+def test_any_mix_of_faults_leaves_one_order_per_request_and_every_fill(faults, orders):
+    h, b = make()
+    server = local_exchange()
+    server.faults.set(hang=2 * TIMEOUT_MS / 1000, retry_after=1, **faults)
+    try:
+        sent = [order(f"p{i}", side, qty, sym) for i, (sym, side, qty) in enumerate(orders)]
+        for request in sent:
+            with contextlib.suppress(BackendError):  # the exchange stayed down: retried below
+                b.place_order(request)
+            h.settle()
+        server.faults.clear()
+        for request in sent:
+            b.place_order(request)  # finds what was accepted, sends what was not
+        h.settle()
+        acks = [b.place_order(request) for request in sent]
+        assert server.engine.orders_sent() == len(sent)
+        assert all(a.status in (OrderStatus.FILLED, OrderStatus.CANCELLED) for a in acks)
+        check_agreement(h, b)
+    finally:
+        server.faults.clear()
+        h.close()
