@@ -23,7 +23,8 @@ What it guarantees, and how:
   minimum quantity and notional, fees), for the risk chain; orders off the grid are rejected here
   rather than silently rounded by ccxt.
 * **Accounting** follows the venue's trades (deduplicated by trade id) in a
-  :class:`~axon_lab.backends.Ledger` seeded from the balances at start. :meth:`reconcile` (run on
+  :class:`~axon_lab.backends.Ledger` seeded from the balances at start (a position held then is
+  valued at that moment's price: the venue does not report its cost). :meth:`reconcile` (run on
   start and after network errors) compares that view — and, when given, the explain store's
   fills — with the venue's balances and open orders, and warns with a
   :class:`ReconciliationWarning` on any disagreement.
@@ -272,6 +273,10 @@ class ExchangeTradingBackend(VenueView):
         """
         await self._ready()
         tracked = self._lookup(order_id)
+        if tracked.uncertain:  # its placement got no answer: ask the venue first
+            await self._refresh(tracked)
+            if tracked.uncertain:  # the venue does not know it: it never arrived
+                return self._refuse(tracked, "cancelled before it reached the exchange")
         check_transition(
             tracked.order_id, tracked.request.client_order_id, tracked.status, OrderStatus.CANCELLED
         )
@@ -359,7 +364,14 @@ class ExchangeTradingBackend(VenueView):
     async def open_orders(self, symbol: str | None = None) -> tuple[OrderAck, ...]:
         """Acks of the orders open on the venue, oldest first, optionally for one symbol."""
         await self._ready()
-        await self._sync_open_orders()
+        unknown = await self._sync_open_orders()
+        if unknown:
+            warnings.warn(
+                f"{self.exchange_id}: open orders not placed by this backend are tracked now: "
+                f"{unknown}",
+                ReconciliationWarning,
+                stacklevel=2,
+            )
         return tuple(
             t.to_ack()
             for t in self._by_client.values()

@@ -335,3 +335,17 @@ def test_any_mix_of_faults_leaves_one_order_per_request_and_every_fill(faults, o
     finally:
         server.faults.clear()
         h.close()
+
+
+def test_cancelling_an_order_that_never_arrived_sends_nothing(harness):
+    _h, b = harness
+    server = local_exchange()
+    server.faults.set(drops=1_000, only=frozenset({"order"}))
+    with pytest.raises(BackendError, match="may or may not"):
+        b.place_order(order("lost", order_type="limit", price=10.0, qty=1.0))
+    server.faults.clear()
+    ack = b.cancel_order("lost")
+    assert ack.status is OrderStatus.REJECTED
+    assert "before it reached the exchange" in ack.message
+    assert b.place_order(order("lost", order_type="limit", price=10.0, qty=1.0)) == ack
+    assert server.engine.orders_sent() == 0
