@@ -349,3 +349,19 @@ def test_cancelling_an_order_that_never_arrived_sends_nothing(harness):
     assert "before it reached the exchange" in ack.message
     assert b.place_order(order("lost", order_type="limit", price=10.0, qty=1.0)) == ack
     assert server.engine.orders_sent() == 0
+
+
+@pytest.mark.parametrize("fault", ["timeouts_after_accept", "drops_after_accept", "drops"])
+def test_a_replace_that_got_no_answer_is_found_not_sent_again(harness, fault):
+    h, b = harness
+    server = local_exchange()
+    old = b.place_order(order("r", order_type="limit", price=10.0, qty=1.0))
+    before = server.faults.injected[fault]
+    server.faults.set(**{fault: 1}, only=frozenset({"cancelReplace"}))
+    new = b.replace_order(old.order_id, price=11.0)
+    assert server.faults.injected[fault] == before + 1
+    assert [a.order_id for a in b.open_orders()] == [new.order_id]
+    assert b.get_order(new.order_id).price == 11.0
+    assert server.engine.orders_sent() == 2  # the original and one replacement
+    assert server.engine.duplicate_submissions == 0
+    check_agreement(h, b)
