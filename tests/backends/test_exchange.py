@@ -231,3 +231,34 @@ def test_the_backend_is_a_context_manager_that_closes_its_client():
     frame = pd.DataFrame({c: [7.5] for c in ("open", "high", "low", "close")}, index=index)
     server.reset({"AAA/USDT": frame}, cash=10.0, clock=clock)
     assert asyncio.run(use()) == 7.5
+
+
+def test_compare_reports_cash_and_position_differences_in_words():
+    from axon_lab.backends._exchange_reconcile import compare
+
+    found = compare(
+        quote="USDT",
+        cash=100.0,
+        venue_cash=90.0,
+        positions={"AAA": 1.0},
+        venue_positions={"AAA": 1.0, "BBB": 2.0},
+        unknown_orders=[],
+        fills=[],
+        expected_fills=None,
+    )
+    assert [(d.kind, d.symbol, d.expected, d.observed) for d in found] == [
+        ("cash", "", 100.0, 90.0),
+        ("position", "BBB", 0.0, 2.0),
+    ]
+    assert "difference -10" in found[0].message
+    same = compare(
+        quote="USDT",
+        cash=100.0,
+        venue_cash=100.0 + 1e-12,
+        positions={},
+        venue_positions={},
+        unknown_orders=[],
+        fills=[],
+        expected_fills=[],
+    )
+    assert same == ()
