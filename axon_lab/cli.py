@@ -384,13 +384,16 @@ def data_fetch(
     cache: Annotated[
         str | None, typer.Option(help="Cache folder (default: $AXON_DATA_CACHE or data/cache).")
     ] = None,
+    page: Annotated[int, typer.Option(help="Bars per request.")] = 1000,
 ) -> None:
     """Download closed bars into the Parquet cache; a rerun fetches only what is missing."""
     from axon_lab.data.download import fetch_ohlcv, load_cached
     from axon_lab.errors import AxonError
 
     try:
-        path = fetch_ohlcv(exchange, symbol, timeframe, since, until=until, root=cache, url=url)
+        path = fetch_ohlcv(
+            exchange, symbol, timeframe, since, until=until, root=cache, url=url, page=page
+        )
         frame = load_cached(exchange, symbol, timeframe, root=cache)
     except AxonError as exc:
         _echo(f"error: {exc}", err=True)

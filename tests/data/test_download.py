@@ -116,3 +116,36 @@ def test_the_cli_fetches_and_the_loader_reads_it_by_name(server, source, tmp_pat
     same_bars(frame, source)
     with pytest.raises(DataError, match="axon-lab data fetch --exchange binance"):
         load_cached("binance", "ETH/USDT", "1h", root=tmp_path)
+
+
+def test_a_download_killed_mid_way_resumes(server, source, tmp_path):
+    """`axon-lab data fetch` killed (SIGKILL) after its first page; a rerun completes it."""
+    import subprocess
+    import sys
+    import time
+
+    server.faults.set(latency=0.3, only=frozenset({"klines"}))  # slow pages, so it is caught
+    path = tmp_path / "binance" / "BTC-USDT_1h.parquet"
+    code = "from axon_lab.cli import main; main()"
+    args = ["data", "fetch", "--exchange", "binance", "--symbol", "BTC/USDT", "--timeframe", "1h",
+            "--since", "2023-01-01", "--url", server.url, "--cache", str(tmp_path),
+            "--page", str(PAGE)]  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        for _ in range(600):  # wait (up to a minute) for the first page on disk, then kill
+            if path.exists() or proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        proc.kill()
+    finally:
+        proc.wait()
+    server.faults.clear()
+    assert path.exists()
+    kept = len(load_cached("binance", "BTC/USDT", "1h", root=tmp_path))
+    assert PAGE <= kept < N_BARS  # killed mid-way, with whole pages on disk
+    pages: list[int] = []
+    fetch(server, tmp_path, on_page=pages.append)
+    assert pages[0] == kept + PAGE  # the rerun started after what was kept
+    same_bars(load_cached("binance", "BTC/USDT", "1h", root=tmp_path), source)
