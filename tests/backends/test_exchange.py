@@ -27,6 +27,8 @@ from axon_lab.risk import RiskChain
 
 from .conftest import exchange_harness, local_exchange
 
+pytest.importorskip("ccxt", reason="the exchange backend needs axon-lab[exchange]")
+
 START = datetime(2024, 6, 1, tzinfo=UTC)
 PRICES = {"AAA": 20.0}
 

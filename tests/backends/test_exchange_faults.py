@@ -33,6 +33,8 @@ from axon_lab.risk import RejectionCircuitBreaker, RiskChain
 
 from .conftest import Harness, exchange_harness, local_exchange
 
+pytest.importorskip("ccxt", reason="the exchange backend needs axon-lab[exchange]")
+
 START = datetime(2024, 5, 1, tzinfo=UTC)
 PRICES = {"AAA": 20.0, "BBB": 4.0}
 TIMEOUT_MS = 300  # the client's timeout; a timeout-after-accept holds its answer longer
