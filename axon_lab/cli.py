@@ -16,6 +16,9 @@
 - ``axon-lab evaluate``: the rules agent against its baselines (buy-and-hold, flat, random of the
   same trade frequency) over walk-forward windows of bundled samples, on every core; writes the
   evaluation report under ``runs/<evaluation id>/``; ``--resume ID`` finishes an interrupted one.
+- ``axon-lab data fetch``: downloads closed bars from an exchange through ccxt into the Parquet
+  cache under ``data/cache/`` (incremental, deduplicated, validated); the agent's data loader
+  then reads them by name, e.g. ``--data binance:BTC/USDT:1h``.
 - ``axon-lab llm serve``: serves the local SmolLM2 model on an OpenAI-compatible endpoint until
   Ctrl-C (needs the ``local-llm`` extra).
 """
@@ -59,6 +62,10 @@ app = typer.Typer(
 )
 llm_app = typer.Typer(help="LLM utilities.", no_args_is_help=True)
 app.add_typer(llm_app, name="llm")
+data_app = typer.Typer(
+    help="Market data: exchange downloads into the local cache.", no_args_is_help=True
+)
+app.add_typer(data_app, name="data")
 
 
 @app.callback()
@@ -398,6 +405,40 @@ def _parse_options(pairs: list[str]) -> dict[str, Any]:
         except json.JSONDecodeError:
             out[key.strip()] = text
     return out
+
+
+@data_app.command("fetch")
+def data_fetch(
+    exchange: Annotated[str, typer.Option(help="The ccxt exchange id.")] = "binance",
+    symbol: Annotated[str, typer.Option(help="The exchange's symbol.")] = "BTC/USDT",
+    timeframe: Annotated[str, typer.Option(help="Bar length, e.g. 1m, 1h, 1d.")] = "1h",
+    since: Annotated[str, typer.Option(help="First bar wanted (UTC date).")] = "2022-01-01",
+    until: Annotated[str | None, typer.Option(help="Bars opening before this date.")] = None,
+    url: Annotated[
+        str | None, typer.Option(help="Base URL replacing the exchange's (a local exchange).")
+    ] = None,
+    cache: Annotated[
+        str | None, typer.Option(help="Cache folder (default: $AXON_DATA_CACHE or data/cache).")
+    ] = None,
+    page: Annotated[int, typer.Option(help="Bars per request.")] = 1000,
+) -> None:
+    """Download closed bars into the Parquet cache; a rerun fetches only what is missing."""
+    from axon_lab.data.download import fetch_ohlcv, load_cached
+    from axon_lab.errors import AxonError
+
+    try:
+        path = fetch_ohlcv(
+            exchange, symbol, timeframe, since, until=until, root=cache, url=url, page=page
+        )
+        frame = load_cached(exchange, symbol, timeframe, root=cache)
+    except AxonError as exc:
+        _echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    _echo(
+        f"{exchange} {symbol} {timeframe}: {len(frame)} bars, {frame.index[0]} to "
+        f"{frame.index[-1]} in {path}"
+    )
+    _echo(f"  load it by name: {exchange}:{symbol}:{timeframe}")
 
 
 @llm_app.command("serve")

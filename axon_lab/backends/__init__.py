@@ -1,8 +1,9 @@
 """Trading backends: where orders go after the risk chain.
 
 The only public API is what is exported here. :class:`SimTradingBackend` is loaded on first use
-(it imports the numba kernels, which take most of a second), so ``import axon_lab.backends``
-stays light.
+(it imports the numba kernels, which take most of a second), and so are the exchange backend and
+the local exchange (ccxt and aiohttp are imported when they are used), so
+``import axon_lab.backends`` stays light.
 """
 
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,12 @@ from .protocol import TradingBackend
 from .sync import SyncTradingBackend, run_sync
 
 if TYPE_CHECKING:
+    from ._exchange_budget import RequestBudget
+    from ._exchange_reconcile import ReconciliationWarning
+    from ._exchange_session import RetryPolicy
+    from ._localex_faults import ExchangeFaults
+    from .exchange import ExchangeTradingBackend
+    from .local_exchange import LocalExchangeServer
     from .sim import SimTradingBackend
 
 __all__ = [
@@ -33,6 +40,13 @@ __all__ = [
     "MockTradingBackend",
     "OmsTradingBackend",
     "SimTradingBackend",
+    "ExchangeTradingBackend",
+    # the exchange backend's parts, and the local exchange for tests and demos
+    "RequestBudget",
+    "RetryPolicy",
+    "ReconciliationWarning",
+    "LocalExchangeServer",
+    "ExchangeFaults",
     # sync access
     "SyncTradingBackend",
     "run_sync",
@@ -47,9 +61,21 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name == "SimTradingBackend":
-        from .sim import SimTradingBackend
+_LAZY = {
+    "SimTradingBackend": ".sim",
+    "ExchangeTradingBackend": ".exchange",
+    "RequestBudget": "._exchange_budget",
+    "RetryPolicy": "._exchange_session",
+    "ReconciliationWarning": "._exchange_reconcile",
+    "LocalExchangeServer": ".local_exchange",
+    "ExchangeFaults": "._localex_faults",
+}
 
-        return SimTradingBackend
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is not None:
+        import importlib
+
+        return getattr(importlib.import_module(module, __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

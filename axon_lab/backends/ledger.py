@@ -104,6 +104,24 @@ class Ledger:
         """The signed position in ``symbol`` (0.0 when flat)."""
         return self._qty.get(symbol, 0.0)
 
+    def seed_position(self, symbol: str, quantity: float, avg_price: float) -> None:
+        """Open a position held before the ledger started (no fill, no cash moved).
+
+        Raises:
+            ConfigError: If the symbol already has a position or a value is not finite.
+        """
+        if symbol in self._qty:
+            raise ConfigError(f"{symbol!r} already has a position of {self._qty[symbol]!r}")
+        if not (math.isfinite(quantity) and math.isfinite(avg_price) and avg_price > 0):
+            raise ConfigError(
+                f"cannot seed {symbol!r} with quantity {quantity!r} at {avg_price!r}; "
+                "both must be finite and the price > 0"
+            )
+        if quantity != 0.0:
+            self._qty[symbol] = float(quantity)
+            self._avg[symbol] = float(avg_price)
+            self.version += 1
+
     def apply(self, fill: Fill) -> None:
         """Book one fill."""
         signed = fill.quantity if fill.side is Side.BUY else -fill.quantity

@@ -83,7 +83,7 @@ def data_fingerprint(view: MarketView) -> str:
 
 
 def load_data(source: str | Path) -> tuple[pd.DataFrame, str]:
-    """Load a bundled sample by name, else a CSV/Parquet file; return it and a description.
+    """Load a bundled sample or a cached download by name, else a file; return it and a description.
 
     Raises:
         DataError: If the file cannot be loaded or fails validation.
@@ -93,6 +93,12 @@ def load_data(source: str | Path) -> tuple[pd.DataFrame, str]:
     text = str(source)
     if text in {s.name for s in list_samples()}:
         return load_sample(text), f"sample:{text}"
+    from axon_lab.data.download import cached_path
+
+    cached = cached_path(text)  # an exchange download: "binance:BTC/USDT:1h"
+    if cached is not None:
+        _, symbol, timeframe = text.split(":")
+        return load_ohlcv(cached, symbol=symbol, timeframe=timeframe), f"cache:{text}"
     path = Path(text).expanduser()
     if not path.exists():
         names = ", ".join(s.name for s in list_samples())

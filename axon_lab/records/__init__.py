@@ -54,6 +54,7 @@ from axon_lab.records._enums import (
 from axon_lab.records._inputs import Document, RLHint
 from axon_lab.records._market import Bar, Observation, PortfolioSnapshot, Position, StrategyState
 from axon_lab.records._orders import Decision, Fill, OrderAck, OrderRequest
+from axon_lab.records._reconcile import Discrepancy, ReconciliationReport
 from axon_lab.records._steps import GateTransition, RiskVerdict, StepRecord
 
 __all__ = [
@@ -68,6 +69,7 @@ __all__ = [
     "Decision",
     "DefenceLine",
     "Document",
+    "Discrepancy",
     "Fill",
     "GateState",
     "GateTransition",
@@ -83,6 +85,7 @@ __all__ = [
     "PortfolioSnapshot",
     "Position",
     "ReasoningStep",
+    "ReconciliationReport",
     "Record",
     "RiskLevel",
     "RLHint",
