@@ -51,6 +51,7 @@ from axon_lab.records._enums import (
     TimeInForce,
 )
 from axon_lab.records._market import Bar, Observation, PortfolioSnapshot, Position, StrategyState
+from axon_lab.records._memory import SimilarContext
 from axon_lab.records._orders import Decision, Fill, OrderAck, OrderRequest
 from axon_lab.records._steps import GateTransition, RiskVerdict, StepRecord
 
@@ -83,6 +84,7 @@ __all__ = [
     "RiskLevel",
     "RiskVerdict",
     "Side",
+    "SimilarContext",
     "StepRecord",
     "StrategyState",
     "TimeInForce",

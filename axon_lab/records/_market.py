@@ -20,6 +20,7 @@ from axon_lab.records._base import (
     UTCDatetime,
 )
 from axon_lab.records._enums import Action
+from axon_lab.records._memory import SimilarContext
 
 
 class Bar(Record):
@@ -124,7 +125,9 @@ class StrategyState(Record):
 class Observation(Record):
     """What the Observe stage hands to the analyst: a point-in-time view and the portfolio.
 
-    ``bars`` and ``features`` come only from ``MarketView.as_of(timestamp)``.
+    ``bars`` and ``features`` come only from ``MarketView.as_of(timestamp)``;
+    ``similar_contexts`` from a retrieval memory (:class:`~axon_lab.memory.Memory`), whose
+    outcomes were complete at ``timestamp``.
     """
 
     timestamp: UTCDatetime
@@ -134,7 +137,7 @@ class Observation(Record):
     features: dict[Symbol, dict[str, Finite | None]] = Field(default_factory=dict)
     portfolio: PortfolioSnapshot
     strategy_state: StrategyState = Field(default_factory=StrategyState)
-    similar_contexts: tuple[str, ...] = ()
+    similar_contexts: tuple[SimilarContext, ...] = ()
 
     @model_validator(mode="after")
     def _check_point_in_time(self) -> Self:
@@ -145,6 +148,12 @@ class Observation(Record):
                 raise ValueError(
                     f"bar at {bars[-1].timestamp.isoformat()} for {sym!r} is after the "
                     f"observation time {self.timestamp.isoformat()} (look-ahead)"
+                )
+        for past in self.similar_contexts:
+            if past.outcome_at > self.timestamp:
+                raise ValueError(
+                    f"a similar context's outcome completes at {past.outcome_at.isoformat()}, "
+                    f"after the observation time {self.timestamp.isoformat()} (look-ahead)"
                 )
         return self
 
