@@ -1,4 +1,4 @@
-"""Direction forecast: an L2-penalised logistic regression of the next move's sign on lagged returns.
+"""Direction forecast: an L2-penalised logistic regression of the next move's sign.
 
 Features at bar ``i``: the last ``lags`` log returns (``r[i], r[i-1], ...``), standardised with
 the training window's mean and std. Label: whether the summed log return of the ``horizon`` bars

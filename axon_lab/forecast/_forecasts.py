@@ -207,9 +207,9 @@ class Forecasts:
             out["fc_p_up"], out["fc_p_up_lo"], out["fc_p_up_hi"] = p, lo, hi
         return out
 
-    def features(self, view: MarketView, now: datetime | pd.Timestamp, symbol: str) -> dict[
-        str, float | None
-    ]:
+    def features(
+        self, view: MarketView, now: datetime | pd.Timestamp, symbol: str
+    ) -> dict[str, float | None]:
         """The forecast features of ``symbol`` from the bars complete at ``now``."""
         _, values = view.bar_arrays_as_of(now, symbol, lookback=_ALL)
         return self.from_closes(values[:, 3])

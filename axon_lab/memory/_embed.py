@@ -44,7 +44,7 @@ class ContextEmbedder(Protocol):
         ...
 
 
-_SCALE_FREE = ("rsi_", "vol_", "ret_", "logret_", "fc_p_up")
+_SCALE_FREE = ("rsi_", "vol_")
 
 
 def _returns(observation: Observation, symbol: str, window: int) -> np.ndarray | None:

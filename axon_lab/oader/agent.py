@@ -42,7 +42,7 @@ from axon_lab.risk import (
 from axon_lab.risk.safety import ModeName, SafetyMode
 from axon_lab.tools.factory import make_trading_tools
 
-from .callbacks import CallbackLike
+from .callbacks import BaseLoopCallback, CallbackLike
 from .config import describe_agent
 from .decide import DecisionEngine, DecisionMode
 from .execute import ToolExecutor
@@ -54,6 +54,8 @@ from .rules_analyst import RulesAnalyst
 
 if TYPE_CHECKING:
     from axon_lab.explain import ExplainStore
+    from axon_lab.forecast import Forecasts
+    from axon_lab.memory import Memory
 
 __all__ = ["data_fingerprint", "default_gates", "default_limits", "load_data", "make_agent"]
 
@@ -168,6 +170,9 @@ def make_agent(
     cancel_on_halt: bool = False,
     confirm: ConfirmationPolicy | None = None,
     confirm_above: float = 0.0,
+    forecasts: Forecasts | None = None,
+    memory: Memory | None = None,
+    vol_target: float | None = None,
 ) -> OADERLoop:
     """Build a ready-to-run :class:`~axon_lab.oader.OADERLoop` with sane defaults.
 
@@ -217,6 +222,16 @@ def make_agent(
             :class:`~axon_lab.risk.WaitForPerson`). Required for a two-phase backtest (a
             backtest never confirms silently); a live two-phase loop waits for a person.
         confirm_above: The two-phase threshold notional (0: every order needs confirmation).
+        forecasts: Walk-forward volatility and direction forecasts
+            (:class:`~axon_lab.forecast.Forecasts`) added to the observation's features (the
+            prompt, the rules analyst and ``vol_target`` sizing read them).
+        memory: A retrieval memory (:class:`~axon_lab.memory.Memory`) that fills the
+            observation's ``similar_contexts``; kept beside a SQLite file store
+            (``<store dir>/memory/<name>.npz``) unless it has its own directory, and saved when
+            a run ends.
+        vol_target: Size entries so that the position's forecast volatility over the forecast
+            horizon is this fraction of equity (needs ``forecasts``; see
+            :class:`~axon_lab.oader.DecisionEngine`).
 
     Returns:
         The loop; ``loop.store``, ``loop.tools``, ``loop.view`` and ``loop.config`` are attached.
@@ -269,6 +284,11 @@ def make_agent(
             )
         confirm = WaitForPerson()
     confirmations = ConfirmationQueue(confirm) if confirm is not None else None
+    if vol_target is not None and forecasts is None:
+        raise ConfigError(
+            f"vol_target={vol_target!r} sizes by the forecast volatility: pass "
+            "forecasts=Forecasts(...) (from axon_lab.forecast) too"
+        )
     limits = limits if limits is not None else default_limits(cash)
     gates = list(gates) if gates is not None else default_gates()
     owns_store = not isinstance(store, ExplainStore)
@@ -340,11 +360,14 @@ def make_agent(
             "cancel_on_halt": cancel_on_halt,
             "confirm": None if confirm is None else repr(confirm),
             "confirm_above": confirm_above,
+            **_extras(forecasts, memory, vol_target, the_store),
             **dict(config or {}),
         }
         custom = [f"the backend {type(backend).__name__}"] if backend_given else []
         if decide is not None:
             custom.append(f"the Decide stage {_stage_name(decide)}")
+        custom += [f"the {k} {v!r}" for k, v in (("forecasts", forecasts), ("memory", memory))
+                   if v is not None]  # fmt: skip
         run_config["agent"] = describe_agent(
             source=source,
             fingerprint=fingerprint,
@@ -388,8 +411,19 @@ def make_agent(
         recorded = the_store.steps(run_id) if resume else []
         if resume:
             recorder.rewind()
+        if memory is not None:
+            from axon_lab.memory import MemoryCallback
+
+            callbacks = [MemoryCallback(memory), *_callback_items(callbacks)]
         loop = OADERLoop(
-            ContextBuilder(view, tools.query, state=recorder.strategy_state, lookback=lookback),
+            ContextBuilder(
+                view,
+                tools.query,
+                state=recorder.strategy_state,
+                lookback=lookback,
+                forecasts=forecasts,
+                memory=memory,
+            ),
             analyze,
             decide
             or DecisionEngine(
@@ -401,6 +435,7 @@ def make_agent(
                 long_only=long_only,
                 fee_rate=fee_rate,
                 instrument=instruments.get(symbol),
+                vol_target=vol_target,
             ),
             ToolExecutor(tools, confirmations=confirmations),
             recorder,
@@ -426,6 +461,38 @@ def make_agent(
         if owns_store:
             the_store.close()
         raise
+
+
+def _callback_items(callbacks: CallbackLike) -> list[Any]:
+    if callbacks is None:
+        return []
+    if callable(callbacks) or isinstance(callbacks, BaseLoopCallback):
+        return [callbacks]
+    return list(callbacks)
+
+
+def _extras(
+    forecasts: Forecasts | None,
+    memory: Memory | None,
+    vol_target: float | None,
+    store: ExplainStore,
+) -> dict[str, Any]:
+    """The run-config entries of the optional Observe parts (and place the memory's file)."""
+    out: dict[str, Any] = {}
+    if forecasts is not None:
+        out["forecasts"] = forecasts.describe()
+    if vol_target is not None:
+        out["vol_target"] = vol_target
+    if memory is not None:
+        if memory.directory is None:
+            from sqlalchemy.engine import make_url
+
+            url = make_url(store.url)
+            db = url.database or ""
+            if url.drivername.startswith("sqlite") and db and db != ":memory:":
+                memory.attach(Path(db).parent / "memory")
+        out["memory"] = memory.describe()
+    return out
 
 
 def _instruments(

@@ -7,6 +7,11 @@ Three inputs, as in seed 001's ``ContextBuilder``:
 * the portfolio, through the ``query_portfolio`` trading tool: the snapshot its JSON (what an LLM
   would read) is made from, or that JSON read back when a tool gives no typed value;
 * the strategy state (step count, last action, cumulative PnL) from the recorder.
+
+Two optional parts add to it, each one argument: ``forecasts`` (a
+:class:`~axon_lab.forecast.Forecasts`) adds forecast features (``fc_*``) to each symbol's
+features, and ``memory`` (a :class:`~axon_lab.memory.Memory`) fills ``similar_contexts`` with the
+past contexts most like this one whose outcomes were complete at ``now``.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from axon_lab.data.view import MarketView
 from axon_lab.errors import ConfigError, RecordError, ToolError
@@ -22,6 +27,10 @@ from axon_lab.records import Bar, Observation, PortfolioSnapshot, Position, Stra
 from axon_lab.tools.result import ToolResult
 
 from .stages import run_blocking
+
+if TYPE_CHECKING:
+    from axon_lab.forecast import Forecasts
+    from axon_lab.memory import Memory
 
 __all__ = ["ContextBuilder", "PortfolioTool", "snapshot_from_payload"]
 
@@ -123,6 +132,8 @@ class ContextBuilder:
             empty state).
         lookback: How many complete bars per symbol go into the observation.
         symbols: The symbols to observe (default: all of the view's).
+        forecasts: Adds forecast features (``fc_*``) computed from the bars complete at ``now``.
+        memory: Fills ``similar_contexts`` from a retrieval memory.
 
     Examples:
         >>> from datetime import datetime, timezone
@@ -146,6 +157,8 @@ class ContextBuilder:
         state: Callable[[], StrategyState] | None = None,
         lookback: int = 20,
         symbols: Sequence[str] | None = None,
+        forecasts: Forecasts | None = None,
+        memory: Memory | None = None,
     ) -> None:
         if isinstance(lookback, bool) or not isinstance(lookback, int) or lookback < 1:
             raise ConfigError(f"lookback must be an int >= 1, got {lookback!r}")
@@ -158,6 +171,8 @@ class ContextBuilder:
         if unknown:
             raise ConfigError(f"symbols {unknown} are not in the view, which holds {view.symbols}")
         self.timeframe = view.timeframe.label
+        self.forecasts = forecasts
+        self.memory = memory
         self._bar_cache: dict[str, dict[int, Bar]] = {}
 
     def _bars(self, now: datetime, symbol: str) -> tuple[Bar, ...]:
@@ -200,15 +215,32 @@ class ContextBuilder:
             "portfolio": portfolio,
             "strategy_state": self.state() if self.state is not None else StrategyState(),
         }
+        if self.forecasts is not None:
+            for s in self.symbols:
+                fields["features"][s] = {
+                    **fields["features"][s],
+                    **self.forecasts.features(self.view, now, s),
+                }
         if _is_valid(fields):
             # every part is already a record or checked by _is_valid: skip re-validating the
             # twenty bars and the snapshot once more in this hot path (same object, same JSON)
-            return Observation.model_construct(**fields)
-        return Observation(**fields)  # raises the RecordError that names the bad value
+            observation = Observation.model_construct(**fields)
+        else:
+            observation = Observation(**fields)  # raises the RecordError naming the bad value
+        if self.memory is not None:
+            found = self.memory.step(self.view, observation, self.symbols)
+            if found:  # validated again: an outcome after now is refused as look-ahead
+                observation = observation.replace(similar_contexts=found)
+        return observation
 
     def __call__(self, now: datetime) -> Observation:
         """Blocking :meth:`acall`."""
         return run_blocking(self.acall(now))
 
     def __repr__(self) -> str:
-        return f"ContextBuilder(symbols={list(self.symbols)}, lookback={self.lookback})"
+        extra = "".join(
+            f", {k}={v!r}"
+            for k, v in (("forecasts", self.forecasts), ("memory", self.memory))
+            if v is not None
+        )
+        return f"ContextBuilder(symbols={list(self.symbols)}, lookback={self.lookback}{extra})"
