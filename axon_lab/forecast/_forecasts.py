@@ -103,8 +103,8 @@ class Forecasts:
     ) -> None:
         self.horizon = _int("horizon", horizon, 1)
         self.refit_every = _int("refit_every", refit_every, 1)
-        self.train_window = _int("train_window", train_window, 50)
-        self.min_train = _int("min_train", min_train, 50)
+        self.train_window = _int("train_window", train_window, 20)
+        self.min_train = _int("min_train", min_train, 20)
         self.filter_window = _int("filter_window", filter_window, 10)
         self.lags = _int("lags", lags, 1)
         self.n_draws = _int("n_draws", n_draws, 0)
