@@ -5,9 +5,10 @@ At each step (:meth:`Memory.step`, called by the Observe stage) for each symbol:
 1. every pending context whose outcome is complete at ``now`` is settled: its forward return
    (close of the last bar complete at ``outcome_at`` over the close it was taken at, minus 1;
    ``outcome_at = t + horizon`` bars) read through the view as of ``outcome_at``, the action the
-   step took and its result (the agent's equity change from the end of that step to the end of
-   the last step recorded by ``outcome_at``; both come from :meth:`Memory.on_step_end`, which
-   ``make_agent`` registers as a loop callback). Only then is its vector searchable;
+   step took and its result: the agent's equity now (the observation's portfolio, marked at
+   the first step at or after ``outcome_at``) over its equity at the end of that step, minus 1.
+   The step's action and equity come from :meth:`Memory.on_step_end`, which ``make_agent``
+   registers as a loop callback. Only then is the context's vector searchable;
 2. the ``k`` settled contexts most similar to the current one are returned, newest outcome at or
    before ``now`` by construction, and checked again: a memory holding an outcome after ``now``
    (built on a later period) is refused with a :class:`~axon_lab.errors.LookAheadError`;
@@ -21,7 +22,6 @@ store's SQLite file (``runs/memory/``) and saves it when a run ends.
 
 from __future__ import annotations
 
-import bisect
 import json
 import os
 import re
@@ -141,7 +141,7 @@ class Memory:
         self._max_outcome = -(2**63)
         self._pending: list[_Pending] = []
         self._actions: dict[int, str] = {}
-        self._equity: list[tuple[int, float]] = []
+        self._equity: dict[int, float] = {}
         self.loaded = 0
         self.directory: Path | None = None
         if directory is not None:
@@ -251,7 +251,7 @@ class Memory:
                 f"memory {self.name!r} holds {self.timeframe} contexts; the observation is "
                 f"{observation.timeframe}. Use a memory of the same bar length"
             )
-        self._settle(view, now_ns)
+        self._settle(view, now_ns, observation.portfolio.equity)
         if self._max_outcome > now_ns:
             raise LookAheadError(
                 f"memory {self.name!r} holds outcomes up to {self.latest_outcome}, after the "
@@ -303,7 +303,7 @@ class Memory:
             )
         return out
 
-    def _settle(self, view: MarketView, now_ns: int) -> None:
+    def _settle(self, view: MarketView, now_ns: int, equity: float) -> None:
         due = [p for p in self._pending if p.outcome <= now_ns]
         if not due:
             return
@@ -319,23 +319,17 @@ class Memory:
             self._summary.append(p.summary)
             self._fwd.append(float(values[-1, 3]) / p.close - 1.0)
             self._action.append(self._actions.get(p.ts, ""))
-            self._result.append(self._result_of(p.ts, p.outcome))
+            start = self._equity.get(p.ts)
+            self._result.append(
+                equity / start - 1.0 if start is not None and start > 0 else float("nan")
+            )
             self._max_outcome = max(self._max_outcome, p.outcome)
             vectors.append(p.vector)
         if vectors:
             self.index.add(np.stack(vectors))
         keep = min((p.ts for p in self._pending), default=now_ns)
         self._actions = {t: a for t, a in self._actions.items() if t >= keep}
-        cut = bisect.bisect_left(self._equity, (keep, -np.inf))
-        self._equity = self._equity[max(0, cut - 1) :]
-
-    def _result_of(self, ts: int, outcome: int) -> float:
-        i = bisect.bisect_left(self._equity, (ts, -np.inf))
-        if i >= len(self._equity) or self._equity[i][0] != ts:
-            return float("nan")
-        j = bisect.bisect_right(self._equity, (outcome, np.inf)) - 1
-        start, end = self._equity[i][1], self._equity[j][1]
-        return end / start - 1.0 if start > 0 else float("nan")
+        self._equity = {t: e for t, e in self._equity.items() if t >= keep}
 
     # ------------------------------------------------------------------ loop hooks
     def on_step_end(self, record: StepRecord) -> None:
@@ -343,8 +337,7 @@ class Memory:
         ts = _ns(record.timestamp)
         if record.decision is not None:
             self._actions[ts] = record.decision.action.value
-        if not self._equity or self._equity[-1][0] < ts:
-            self._equity.append((ts, record.equity))
+        self._equity[ts] = record.equity
 
     def describe(self) -> dict[str, Any]:
         """The settings and size, as recorded with a run."""

@@ -9,10 +9,9 @@ from __future__ import annotations
 import functools
 
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import pytest
 
 from axon_lab.explain import ExplainStore, observation
 from axon_lab.forecast import Forecasts
