@@ -196,12 +196,14 @@ class Forecasts:
         garch, logit = self._fit(np.ascontiguousarray(train))
         if garch is not None:
             stds = garch_horizon_std(garch, returns[-self.filter_window :], self.horizon)
-            out["fc_vol"] = float(stds[0])
+            point = float(stds[0])
+            out["fc_vol"] = point
             if stds.shape[0] > 1:
                 tail = (1.0 - self.band) / 2.0
                 lo, hi = np.quantile(stds[1:], [tail, 1.0 - tail])
-                out["fc_vol_lo"] = min(float(lo), out["fc_vol"])
-                out["fc_vol_hi"] = max(float(hi), out["fc_vol"])
+                # the draws' quantiles, widened to hold the estimate if they miss it
+                out["fc_vol_lo"] = min(float(lo), point)
+                out["fc_vol_hi"] = max(float(hi), point)
         if logit is not None:
             p, lo, hi = predict_direction(logit, returns[-logit.lags :], self._z)
             out["fc_p_up"], out["fc_p_up_lo"], out["fc_p_up_hi"] = p, lo, hi

@@ -116,4 +116,5 @@ def garch_horizon_std(fit: GarchFit, returns: np.ndarray, horizon: int) -> np.nd
     # E[sum of the next h variances] = h * V + (s2_{t+1} - V) * (1 - phi^h) / (1 - phi)
     k = np.arange(horizon, dtype=np.float64)
     total = horizon * long_run + (s2 - long_run) * (phi[:, None] ** k[None, :]).sum(axis=1)
-    return np.sqrt(np.maximum(total, 0.0)) / fit.scale
+    out: np.ndarray = np.sqrt(np.maximum(total, 0.0)) / fit.scale
+    return out

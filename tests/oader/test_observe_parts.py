@@ -1,0 +1,115 @@
+"""The optional Observe parts as the other stages see them: rules analyst, sizing, prompt, config."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from axon_lab.backends import MockTradingBackend
+from axon_lab.clock import SimulatedClock
+from axon_lab.data import MarketView
+from axon_lab.errors import ConfigError
+from axon_lab.forecast import Forecasts
+from axon_lab.memory import Memory
+from axon_lab.oader import (
+    ContextBuilder,
+    DecisionEngine,
+    RulesAnalyst,
+    make_agent,
+    render_observation,
+)
+from axon_lab.records import Action, Observation
+from axon_lab.tools import make_trading_tools
+
+from .conftest import synthetic, trend_frame
+
+
+def _observe(frame: Any, at: int) -> tuple[Observation, Any]:
+    view = MarketView(frame)
+    now: datetime = view.decision_times()[at].to_pydatetime()
+    clock = SimulatedClock(now)
+    tools = make_trading_tools(
+        MockTradingBackend({"SYN": 100.0}, cash=1_000.0, clock=clock), view=view
+    )
+    return ContextBuilder(view, tools.query)(now), tools
+
+
+def _with(obs: Observation, **fc: float) -> Observation:
+    feats = {**obs.features["SYN"], "fc_horizon": 1.0, **fc}
+    return obs.replace(features={"SYN": feats})
+
+
+def test_the_rules_analyst_states_the_forecast_and_lets_a_contrary_band_veto() -> None:
+    obs, tools = _observe(trend_frame(step=0.004), 100)
+    analyst = RulesAnalyst(tools)
+    assert analyst(obs).action is Action.BUY
+    agreeing = analyst(_with(obs, fc_vol=0.01, fc_p_up=0.6, fc_p_up_lo=0.55, fc_p_up_hi=0.65))
+    assert agreeing.action is Action.BUY
+    assert "P(up) 0.600 [0.550, 0.650]" in agreeing.reasoning_steps[-1].thought
+    contrary = analyst(_with(obs, fc_vol=0.01, fc_p_up=0.3, fc_p_up_lo=0.25, fc_p_up_hi=0.35))
+    assert contrary.action is Action.HOLD
+    assert "vetoed" in contrary.reason
+    assert "[0.250, 0.350] is below 0.5" in contrary.reason
+    # a band that straddles 0.5 says nothing clear: no veto
+    unsure = analyst(_with(obs, fc_p_up=0.45, fc_p_up_lo=0.4, fc_p_up_hi=0.51))
+    assert unsure.action is Action.BUY
+
+
+def test_vol_target_sizing_uses_the_forecast_volatility() -> None:
+    obs, tools = _observe(trend_frame(step=0.004), 100)
+    analysis = RulesAnalyst(tools)(obs)
+    engine = DecisionEngine(vol_target=0.002, long_only=True)
+    d = engine(analysis, _with(obs, fc_vol=0.01))
+    equity = obs.portfolio.equity
+    # the position's forecast move (quantity * price * vol) is vol_target of equity
+    assert d.quantity * d.price * 0.01 == pytest.approx(0.002 * equity, rel=1e-6)
+    assert "sized to a forecast volatility" in d.reason
+    twice = engine(analysis, _with(obs, fc_vol=0.02))
+    assert twice.quantity == pytest.approx(d.quantity / 2, rel=1e-6)
+    waiting = engine(analysis, obs)  # no forecast yet: hold and say so
+    assert waiting.action is Action.HOLD
+    assert "needs the forecast volatility 'fc_vol'" in waiting.reason
+
+
+def test_the_prompt_has_a_forecast_line_with_bands() -> None:
+    obs, _ = _observe(trend_frame(step=0.004), 100)
+    text = render_observation(
+        _with(
+            obs,
+            fc_vol=0.0123,
+            fc_vol_lo=0.011,
+            fc_vol_hi=0.014,
+            fc_p_up=0.61,
+            fc_p_up_lo=0.5,
+            fc_p_up_hi=0.7,
+        )  # fmt: skip
+    )
+    assert "Forecasts for the next 1 bars" in text
+    assert "return std 1.230% [1.100%, 1.400%], P(up) 0.610 [0.500, 0.700]" in text
+    assert "fc_vol=" not in text  # not repeated among the indicators
+
+
+def test_make_agent_records_the_parts_and_refuses_vol_target_without_forecasts() -> None:
+    with pytest.raises(ConfigError, match="pass forecasts=Forecasts"):
+        make_agent(synthetic(60), store="sqlite://", progress=False, vol_target=0.01)
+    loop = make_agent(
+        synthetic(300),
+        store="sqlite://",
+        run_id="parts",
+        progress=False,
+        forecasts=Forecasts(horizon=2, refit_every=50, min_train=100, train_window=200),
+        memory=Memory("parts", horizon=3),
+        vol_target=0.005,
+    )
+    loop.run()
+    config = loop.store.get_run("parts").config
+    assert config["forecasts"]["refit_every"] == 50
+    assert config["memory"]["name"] == "parts"
+    assert config["vol_target"] == 0.005
+    not_rebuildable = " ".join(config["agent"]["not_rebuildable"])
+    assert "the forecasts" in not_rebuildable
+    assert "the memory" in not_rebuildable
+    assert "forecasts=" in repr(loop.observe)
+    loop.close()
