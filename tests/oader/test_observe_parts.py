@@ -1,4 +1,4 @@
-"""The optional Observe parts as the other stages see them: rules analyst, sizing, prompt, config."""
+"""The optional Observe parts as other stages see them: rules analyst, sizing, prompt, config."""
 
 from __future__ import annotations
 
