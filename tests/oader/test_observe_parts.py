@@ -84,7 +84,7 @@ def test_the_prompt_has_a_forecast_line_with_bands() -> None:
             fc_p_up=0.61,
             fc_p_up_lo=0.5,
             fc_p_up_hi=0.7,
-        )  # fmt: skip
+        )
     )
     assert "Forecasts for the next 1 bars" in text
     assert "return std 1.230% [1.100%, 1.400%], P(up) 0.610 [0.500, 0.700]" in text
