@@ -3,9 +3,9 @@
 Both rank by inner product (cosine similarity of unit vectors), ties by the older entry first,
 and return at most ``k`` entry ids with their similarities. Below ``usearch_from`` entries the
 search is exact (one matrix-vector product); from there on the vectors also go into a usearch
-HNSW index (approximate, much faster at 100k entries). usearch is imported only then. A bulk
-build (the switch, or a memory file without its saved index) inserts on every core, so two builds
-may give slightly different neighbours; a saved index reloads as it was, and ``"numpy"`` is exact.
+HNSW index (approximate, much faster at 100k entries). usearch is imported only then. Inserts use
+one thread, so a rerun builds the same graph (on a busy 2-core machine, threads did not make the
+bulk build faster either); a saved index reloads as it was.
 """
 
 from __future__ import annotations
@@ -96,8 +96,8 @@ class VectorIndex:
                 hnsw = None  # a stale or foreign file: build it again
         if hnsw is None:
             hnsw = usearch.Index(ndim=self.dim, metric="ip", dtype="f32")
-            if self._n:  # a bulk build uses every core (one step's add uses one)
-                hnsw.add(np.arange(self._n, dtype=np.uint64), self._vectors[: self._n], threads=0)
+            if self._n:  # one thread: the same insertion order gives the same graph
+                hnsw.add(np.arange(self._n, dtype=np.uint64), self._vectors[: self._n], threads=1)
         self._hnsw = hnsw
 
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
