@@ -113,3 +113,25 @@ def test_make_agent_records_the_parts_and_refuses_vol_target_without_forecasts()
     assert "the memory" in not_rebuildable
     assert "forecasts=" in repr(loop.observe)
     loop.close()
+
+
+def test_the_report_names_the_parts() -> None:
+    from axon_lab.explain import build_report
+
+    loop = make_agent(
+        synthetic(120),
+        store="sqlite://",
+        run_id="rep",
+        progress=False,
+        memory=Memory("rep", horizon=3),
+        forecasts=Forecasts(horizon=2, refit_every=30, min_train=60, train_window=90),
+    )
+    loop.run()
+    page = build_report(loop.store, "rep").to_html()
+    memory_line = page.split("<b>memory</b>: ")[1].split("</li>")[0]
+    assert "embedder=features:returns16" in memory_line
+    assert "name=rep" in memory_line
+    forecasts_line = page.split("<b>forecasts</b>: ")[1].split("</li>")[0]
+    assert "refit_every=30" in forecasts_line
+    assert "vol=garch(1,1)" in forecasts_line
+    loop.close()
