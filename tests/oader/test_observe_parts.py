@@ -135,3 +135,30 @@ def test_the_report_names_the_parts() -> None:
     assert "refit_every=30" in forecasts_line
     assert "vol=garch(1,1)" in forecasts_line
     loop.close()
+
+
+def test_an_llm_sees_both_parts_in_its_stored_prompt() -> None:
+    from axon_lab.explain import step_prompts
+    from axon_lab.llm import ScriptedClient
+
+    answer = (
+        '{"thought": "t", "market_assessment": "range", "risk_assessment": "low", '
+        '"confidence": 0.2, "action": "hold", "reason": "r"}'
+    )
+    loop = make_agent(
+        synthetic(140),
+        analyst=ScriptedClient(lambda request: answer, model="scripted"),
+        max_iterations=0,
+        store="sqlite://",
+        run_id="llm",
+        progress=False,
+        memory=Memory("llm", k=2, horizon=3),
+        forecasts=Forecasts(horizon=2, refit_every=30, min_train=60, train_window=90),
+    )
+    loop.run()
+    last = loop.store.steps("llm")[-1]
+    (prompt,) = step_prompts(loop.store, last)
+    assert "== Similar past contexts" in prompt.request
+    assert "Forecasts for the next 2 bars" in prompt.request
+    assert "P(up) 0." in prompt.request
+    loop.close()
