@@ -35,8 +35,8 @@ from axon_lab.widgets._chart import LiveEquityChart
 from axon_lab.widgets._common import BaseView
 from axon_lab.widgets._compare import RunComparison
 from axon_lab.widgets._confirm import ConfirmationPanel
-from axon_lab.widgets._dashboard import Dashboard
 from axon_lab.widgets._context import observation_extras_html
+from axon_lab.widgets._dashboard import Dashboard
 from axon_lab.widgets._detail import LLMTotals, StepDetail, llm_totals, render_step_html
 from axon_lab.widgets._follow import LoopFollower
 from axon_lab.widgets._reasoning import ReasoningChainView, render_chain_html
