@@ -21,6 +21,7 @@ from axon_lab.errors import ConfigError
 __all__ = ["IndexBackend", "VectorIndex"]
 
 IndexBackend = Literal["auto", "numpy", "usearch"]
+_BLOCK = 4_096
 
 
 class VectorIndex:
@@ -110,7 +111,12 @@ class VectorIndex:
             ids = np.asarray(found.keys, dtype=np.int64)
             sims = 1.0 - np.asarray(found.distances, dtype=np.float64)  # ip distance = 1 - dot
         else:
-            scores = self._vectors[: self._n] @ q
+            scores = np.empty(self._n, dtype=np.float32)
+            # in blocks: one big matrix-vector product goes multi-threaded in BLAS, which on a
+            # busy machine took from 0.3 to 20 ms at 100k x 16; blocks stay at about 0.3 ms
+            for lo in range(0, self._n, _BLOCK):
+                hi = min(lo + _BLOCK, self._n)
+                np.matmul(self._vectors[lo:hi], q, out=scores[lo:hi])
             take = min(k, self._n)
             ids = np.argpartition(-scores, take - 1)[:take] if take < self._n else np.arange(take)
             sims = scores[ids].astype(np.float64)
