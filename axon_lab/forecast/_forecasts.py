@@ -126,6 +126,28 @@ class Forecasts:
         self._fits: OrderedDict[bytes, tuple[GarchFit | None, LogitFit | None]] = OrderedDict()
         self.n_fits = 0
 
+    def spec(self) -> dict[str, Any]:
+        """The constructor's arguments: ``Forecasts(**fc.spec())`` forecasts the same numbers.
+
+        Examples:
+            >>> Forecasts(**Forecasts(horizon=6, lags=3).spec()).spec()["lags"]
+            3
+        """
+        return {
+            "horizon": self.horizon,
+            "refit_every": self.refit_every,
+            "train_window": self.train_window,
+            "min_train": self.min_train,
+            "filter_window": self.filter_window,
+            "lags": self.lags,
+            "penalty": self.penalty,
+            "band": self.band,
+            "n_draws": self.n_draws,
+            "vol": self.vol,
+            "direction": self.direction,
+            "seed": self.seed,
+        }
+
     def describe(self) -> dict[str, Any]:
         """The settings, as recorded with a run."""
         return {

@@ -366,8 +366,8 @@ def make_agent(
         custom = [f"the backend {type(backend).__name__}"] if backend_given else []
         if decide is not None:
             custom.append(f"the Decide stage {_stage_name(decide)}")
-        custom += [f"the {k} {v!r}" for k, v in (("forecasts", forecasts), ("memory", memory))
-                   if v is not None]  # fmt: skip
+        if memory is not None:  # its state at the start is the file's, which the run rewrote
+            custom.append(f"the memory {memory!r}")
         run_config["agent"] = describe_agent(
             source=source,
             fingerprint=fingerprint,
@@ -393,6 +393,8 @@ def make_agent(
                 "instruments": instruments,
                 "cancel_on_halt": cancel_on_halt,
                 "model_cutoff": model_cutoff,
+                "forecasts": None if forecasts is None else forecasts.spec(),
+                "vol_target": vol_target,
             },
             gates=gates,
             mode=mode,

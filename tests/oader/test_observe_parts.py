@@ -109,8 +109,8 @@ def test_make_agent_records_the_parts_and_refuses_vol_target_without_forecasts()
     assert config["memory"]["name"] == "parts"
     assert config["vol_target"] == 0.005
     not_rebuildable = " ".join(config["agent"]["not_rebuildable"])
-    assert "the forecasts" in not_rebuildable
-    assert "the memory" in not_rebuildable
+    assert "the forecasts" not in not_rebuildable  # settings only: rebuilt from its spec
+    assert "the memory" in not_rebuildable  # its state at the start is the file's
     assert "forecasts=" in repr(loop.observe)
     loop.close()
 
@@ -162,3 +162,29 @@ def test_an_llm_sees_both_parts_in_its_stored_prompt() -> None:
     assert "Forecasts for the next 2 bars" in prompt.request
     assert "P(up) 0." in prompt.request
     loop.close()
+
+
+def test_a_run_with_forecasts_rebuilds_into_the_same_record() -> None:
+    import json
+
+    from axon_lab.explain import ExplainStore
+    from axon_lab.oader import rebuild_agent
+
+    first, second = ExplainStore("sqlite://"), ExplainStore("sqlite://")
+    loop = make_agent(
+        "synthetic-1h",
+        store=first,
+        run_id="fc",
+        progress=False,
+        forecasts=Forecasts(horizon=4, refit_every=60, min_train=120, train_window=240),
+        vol_target=0.004,
+    )
+    loop.run(300)
+    again = rebuild_agent(first, "fc", into=second)
+    again.run(300)
+    rows = [json.loads(s.to_json()) for s in first.steps("fc")]
+    assert rows == [json.loads(s.to_json()) for s in second.steps("fc")]
+    assert any(r["fills"] for r in rows)
+    assert second.get_run("fc").config["forecasts"]["refit_every"] == 60
+    first.close()
+    second.close()
