@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from axon_lab.errors import RecordError
 from axon_lab.records import (
+    Action,
     Analysis,
     Bar,
     Decision,
@@ -26,6 +27,7 @@ from axon_lab.records import (
     ReasoningStep,
     Record,
     RiskVerdict,
+    SimilarContext,
     StepRecord,
     StrategyState,
     ToolCall,
@@ -389,7 +391,20 @@ def _observations(draw: st.DrawFn) -> Observation:
         bars=bars,
         features=features,
         portfolio=_portfolio(),
-        similar_contexts=tuple(draw(st.lists(st.text(max_size=5), max_size=2))),
+        similar_contexts=tuple(
+            SimilarContext(
+                timestamp=T0,
+                symbol=symbols[0],
+                similarity=draw(st.floats(-1.0, 1.0)),
+                summary=draw(st.text(max_size=5)),
+                horizon=draw(st.integers(1, 5)),
+                outcome_at=T0 + timedelta(hours=draw(st.integers(1, 24))),
+                forward_return=draw(st.floats(-0.5, 0.5)),
+                action=draw(st.sampled_from([None, *Action])),
+                result=draw(st.one_of(st.none(), st.floats(-0.5, 0.5))),
+            )
+            for _ in range(draw(st.integers(0, 2)))
+        ),
     )
 
 

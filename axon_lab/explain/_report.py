@@ -170,7 +170,7 @@ class RunReport:
         return md, page
 
     def _header(self) -> dict[str, Any]:
-        return {
+        header = {
             "model": self.run.model,
             "model training cutoff": self.run.model_cutoff or "unknown",
             "data": self.run.config.get("data", "?"),
@@ -178,6 +178,12 @@ class RunReport:
             "code version": self.run.code_version,
             "window": f"{self.summary.get('start')} -> {self.summary.get('end')}",
         }
+        # the optional Observe parts (make_agent's memory= and forecasts=), as configured
+        for key in ("memory", "forecasts"):
+            part = self.run.config.get(key)
+            if isinstance(part, dict):
+                header[key] = ", ".join(f"{k}={v}" for k, v in part.items() if v is not None)
+        return header
 
 
 _METRICS = (

@@ -44,7 +44,7 @@ from axon_lab.risk.safety import ModeName, SafetyMode
 from axon_lab.tools.factory import make_trading_tools
 
 from ._extras import observe_extras
-from .callbacks import CallbackLike
+from .callbacks import BaseLoopCallback, CallbackLike
 from .config import describe_agent
 from .decide import DecisionEngine, DecisionMode
 from .execute import ToolExecutor
@@ -58,6 +58,8 @@ from .stages import bars_needed
 
 if TYPE_CHECKING:
     from axon_lab.explain import ExplainStore
+    from axon_lab.forecast import Forecasts
+    from axon_lab.memory import Memory
 
 __all__ = ["data_fingerprint", "default_gates", "default_limits", "load_data", "make_agent"]
 
@@ -182,6 +184,9 @@ def make_agent(
     rl_hint: Any = None,
     documents: DocumentFeed | str | Path | None = None,
     roles: Sequence[Role] | None = None,
+    forecasts: Forecasts | None = None,
+    memory: Memory | None = None,
+    vol_target: float | None = None,
 ) -> OADERLoop:
     r"""Build a ready-to-run :class:`~axon_lab.oader.OADERLoop` with sane defaults.
 
@@ -242,6 +247,16 @@ def make_agent(
         roles: Several roles in the Analyze stage (a
             :class:`~axon_lab.oader.MultiModelOrchestrator` of these
             :class:`~axon_lab.oader.Role` values); replaces ``analyst``.
+        forecasts: Walk-forward volatility and direction forecasts
+            (:class:`~axon_lab.forecast.Forecasts`) added to the observation's features (the
+            prompt, the rules analyst and ``vol_target`` sizing read them).
+        memory: A retrieval memory (:class:`~axon_lab.memory.Memory`) that fills the
+            observation's ``similar_contexts``; kept beside a SQLite file store
+            (``<store dir>/memory/<name>.npz``) unless it has its own directory, and saved when
+            a run ends.
+        vol_target: Size entries so that the position's forecast volatility over the forecast
+            horizon is this fraction of equity (needs ``forecasts``; see
+            :class:`~axon_lab.oader.DecisionEngine`).
 
     Returns:
         The loop; ``loop.store``, ``loop.tools``, ``loop.view`` and ``loop.config`` are attached.
@@ -294,6 +309,11 @@ def make_agent(
             )
         confirm = WaitForPerson()
     confirmations = ConfirmationQueue(confirm) if confirm is not None else None
+    if vol_target is not None and forecasts is None:
+        raise ConfigError(
+            f"vol_target={vol_target!r} sizes by the forecast volatility: pass "
+            "forecasts=Forecasts(...) (from axon_lab.forecast) too"
+        )
     limits = limits if limits is not None else default_limits(cash)
     gates = list(gates) if gates is not None else default_gates()
     owns_store = not isinstance(store, ExplainStore)
@@ -378,12 +398,15 @@ def make_agent(
             "confirm": None if confirm is None else repr(confirm),
             "confirm_above": confirm_above,
             **extras,
+            **_extras(forecasts, memory, vol_target, the_store),
             **dict(config or {}),
         }
         custom = [f"the backend {type(backend).__name__}"] if backend_given else []
         custom += extra_custom
         if decide is not None:
             custom.append(f"the Decide stage {_stage_name(decide)}")
+        if memory is not None:  # its state at the start is the file's, which the run rewrote
+            custom.append(f"the memory {memory!r}")
         run_config["agent"] = describe_agent(
             source=source,
             fingerprint=fingerprint,
@@ -410,6 +433,8 @@ def make_agent(
                 "instruments": instruments,
                 "cancel_on_halt": cancel_on_halt,
                 "model_cutoff": model_cutoff,
+                "forecasts": None if forecasts is None else forecasts.spec(),
+                "vol_target": vol_target,
             },
             gates=gates,
             mode=mode,
@@ -428,6 +453,10 @@ def make_agent(
         recorded = the_store.steps(run_id) if resume else []
         if resume:
             recorder.rewind()
+        if memory is not None:
+            from axon_lab.memory import MemoryCallback
+
+            callbacks = [MemoryCallback(memory), *_callback_items(callbacks)]
         loop = OADERLoop(
             with_extras(
                 ContextBuilder(
@@ -437,6 +466,8 @@ def make_agent(
                     # an analyst that reads its bars from the observation (the rules analyst,
                     # roles holding it) says how many it needs: give it at least that many
                     lookback=max(lookback, bars_needed(analyze)),
+                    forecasts=forecasts,
+                    memory=memory,
                 ),
             ),
             analyze,
@@ -451,6 +482,7 @@ def make_agent(
                 long_only=long_only,
                 fee_rate=fee_rate,
                 instrument=instruments.get(symbol),
+                vol_target=vol_target,
             ),
             ToolExecutor(tools, confirmations=confirmations),
             recorder,
@@ -476,6 +508,38 @@ def make_agent(
         if owns_store:
             the_store.close()
         raise
+
+
+def _callback_items(callbacks: CallbackLike) -> list[Any]:
+    if callbacks is None:
+        return []
+    if callable(callbacks) or isinstance(callbacks, BaseLoopCallback):
+        return [callbacks]
+    return list(callbacks)
+
+
+def _extras(
+    forecasts: Forecasts | None,
+    memory: Memory | None,
+    vol_target: float | None,
+    store: ExplainStore,
+) -> dict[str, Any]:
+    """The run-config entries of the optional Observe parts (and place the memory's file)."""
+    out: dict[str, Any] = {}
+    if forecasts is not None:
+        out["forecasts"] = forecasts.describe()
+    if vol_target is not None:
+        out["vol_target"] = vol_target
+    if memory is not None:
+        if memory.directory is None:
+            from sqlalchemy.engine import make_url
+
+            url = make_url(store.url)
+            db = url.database or ""
+            if url.drivername.startswith("sqlite") and db and db != ":memory:":
+                memory.attach(Path(db).parent / "memory")
+        out["memory"] = memory.describe()
+    return out
 
 
 def _instruments(

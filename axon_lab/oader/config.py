@@ -146,6 +146,8 @@ class AgentConfig(Record):
     instruments: dict[str, Instrument]
     cancel_on_halt: bool = False
     model_cutoff: date | None = None
+    forecasts: dict[str, Any] | None = None
+    vol_target: float | None = None
     code_version: str
     not_rebuildable: tuple[str, ...] = ()
 
@@ -321,6 +323,8 @@ def rebuild_agent(
         "cancel_on_halt": cfg.cancel_on_halt,
         "confirm": _confirm(cfg.confirm),
         "confirm_above": cfg.confirm_above,
+        "forecasts": None if cfg.forecasts is None else _forecasts(cfg.forecasts),
+        "vol_target": cfg.vol_target,
     }
     loop = make_agent(source, **{**settings, **changed})
     if (
@@ -333,6 +337,12 @@ def rebuild_agent(
             " rebuild it on the same bars"
         )
     return loop
+
+
+def _forecasts(spec: dict[str, Any]) -> Any:
+    from axon_lab.forecast import Forecasts
+
+    return Forecasts(**spec)
 
 
 def _clock_placeholder() -> Clock:

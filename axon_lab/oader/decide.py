@@ -20,7 +20,10 @@ The rules, in order (seed 001's, plus sizing from risk):
    ``max_leverage * equity`` of exposure, and the :class:`~axon_lab.risk.RiskLimits` the risk chain
    enforces (order notional, position size and value, each with ``cap_margin`` headroom because
    the order is checked at the next price), and rounded down to the instrument's lot size (else
-   ``quantity_step``). A size that rounds to zero holds;
+   ``quantity_step``). A size that rounds to zero holds. With ``vol_target`` the uncapped size
+   is ``equity * vol_target / (price * forecast vol)`` instead: the position's forecast
+   volatility over the forecast horizon (``vol_feature``, from
+   :class:`~axon_lab.forecast.Forecasts`) is ``vol_target`` of equity; no forecast yet holds;
 7. the venue: with an :class:`~axon_lab.records.Instrument`, prices go on its tick grid (entries
    and exits rounded to the passive side) and an order below its minimum quantity or notional
    is not sent: the step holds and its reason says which minimum, so no dust order reaches a
@@ -97,6 +100,8 @@ class DecisionEngine:
             has no lot size).
         atr_feature: The feature that holds the ATR.
         instrument: The venue's rules for the symbol (tick, lot, minimums); see rule 7.
+        vol_target: Volatility-target sizing (see rule 6); None sizes by the stop's risk.
+        vol_feature: The feature holding the forecast volatility (a return's std).
 
     Examples:
         >>> from datetime import datetime, timezone
@@ -132,6 +137,8 @@ class DecisionEngine:
         quantity_step: float = 1e-8,
         atr_feature: str = "atr_14",
         instrument: Instrument | None = None,
+        vol_target: float | None = None,
+        vol_feature: str = "fc_vol",
     ) -> None:
         if mode not in ("direct", "rules"):
             raise ConfigError(f"mode must be 'direct' or 'rules', got {mode!r}")
@@ -160,6 +167,8 @@ class DecisionEngine:
         self.quantity_step = _positive("quantity_step", quantity_step)
         self.atr_feature = atr_feature
         self.instrument = instrument
+        self.vol_target = None if vol_target is None else _positive("vol_target", vol_target)
+        self.vol_feature = vol_feature
 
     # ------------------------------------------------------------------ helpers
 
@@ -193,12 +202,23 @@ class DecisionEngine:
         return f"not sent: {problem} ({self.instrument.source or 'instrument rules'})"
 
     def _entry_size(
-        self, observation: Observation, price: float, atr: float, held: float, *, buying: bool
+        self,
+        observation: Observation,
+        symbol: str,
+        price: float,
+        atr: float,
+        held: float,
+        *,
+        buying: bool,
     ) -> tuple[float, float, list[str]]:
         """Risk-sized quantity to add to ``held``, rounded and not (direction: the caller's)."""
         equity = observation.portfolio.equity
         margin = 1.0 - self.cap_margin
-        target = equity * self.risk_fraction / (self.stop_atr * atr)
+        vol = observation.features.get(symbol, {}).get(self.vol_feature)
+        if self.vol_target is not None and vol is not None and vol > 0:
+            target = equity * self.vol_target / (price * vol)
+        else:
+            target = equity * self.risk_fraction / (self.stop_atr * atr)
         caps: dict[str, float] = {"exposure": self.max_leverage * equity * margin / price}
         limits = self.limits
         if limits.max_position_abs is not None:
@@ -309,7 +329,18 @@ class DecisionEngine:
                 source,
                 "sell signal while flat in long-only mode: nothing to sell, so hold",
             )
-        quantity, wanted, binding = self._entry_size(observation, price, atr, held, buying=buying)
+        vol = observation.features.get(symbol, {}).get(self.vol_feature)
+        if self.vol_target is not None and not (vol is not None and vol > 0):
+            return self._hold(
+                symbol,
+                analysis,
+                source,
+                f"vol_target sizing needs the forecast volatility {self.vol_feature!r}, which "
+                "is not available yet",
+            )
+        quantity, wanted, binding = self._entry_size(
+            observation, symbol, price, atr, held, buying=buying
+        )
         if quantity <= 0 < wanted:
             return self._hold(
                 symbol,
@@ -358,9 +389,16 @@ class DecisionEngine:
             take_profit=target,
             reason=(
                 f"{analysis.market_assessment.value} (conf {analysis.confidence:.2f}): "
-                f"{proposed.value} {quantity:g} risking {self.risk_fraction:.2%} of equity "
-                f"{observation.portfolio.equity:,.2f} over a {self.stop_atr:g} ATR stop "
-                f"(ATR {atr:.6g}){capped}"
+                f"{proposed.value} {quantity:g} "
+                + (
+                    f"risking {self.risk_fraction:.2%} of equity "
+                    f"{observation.portfolio.equity:,.2f} over a {self.stop_atr:g} ATR stop "
+                    f"(ATR {atr:.6g})"
+                    if self.vol_target is None
+                    else f"sized to a forecast volatility of {self.vol_target:.2%} of equity "
+                    f"{observation.portfolio.equity:,.2f} ({self.vol_feature} {vol:.4%})"
+                )
+                + capped
             ),
             confidence=analysis.confidence,
             source=source,

@@ -7,19 +7,28 @@ Three inputs, as in seed 001's ``ContextBuilder``:
 * the portfolio, read once from the backend (the same snapshot the risk chain marked at the start
   of the step: backends keep it while nothing moved); no JSON round trip;
 * the strategy state (step count, last action, cumulative PnL) from the recorder.
+
+Two optional parts add to it, each one argument: ``forecasts`` (a
+:class:`~axon_lab.forecast.Forecasts`) adds forecast features (``fc_*``) to each symbol's
+features, and ``memory`` (a :class:`~axon_lab.memory.Memory`) fills ``similar_contexts`` with the
+past contexts most like this one whose outcomes were complete at ``now``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from axon_lab.data.view import MarketView
 from axon_lab.errors import ConfigError
 from axon_lab.records import Bar, Observation, PortfolioSnapshot, StrategyState, built
 
 from .stages import run_blocking
+
+if TYPE_CHECKING:
+    from axon_lab.forecast import Forecasts
+    from axon_lab.memory import Memory
 
 __all__ = ["ContextBuilder", "PortfolioSource"]
 
@@ -44,6 +53,8 @@ class ContextBuilder:
             empty state).
         lookback: How many complete bars per symbol go into the observation.
         symbols: The symbols to observe (default: all of the view's).
+        forecasts: Adds forecast features (``fc_*``) computed from the bars complete at ``now``.
+        memory: Fills ``similar_contexts`` from a retrieval memory.
 
     Examples:
         >>> from datetime import datetime, timezone
@@ -66,6 +77,8 @@ class ContextBuilder:
         state: Callable[[], StrategyState] | None = None,
         lookback: int = 20,
         symbols: Sequence[str] | None = None,
+        forecasts: Forecasts | None = None,
+        memory: Memory | None = None,
     ) -> None:
         if isinstance(lookback, bool) or not isinstance(lookback, int) or lookback < 1:
             raise ConfigError(f"lookback must be an int >= 1, got {lookback!r}")
@@ -78,6 +91,8 @@ class ContextBuilder:
         if unknown:
             raise ConfigError(f"symbols {unknown} are not in the view, which holds {view.symbols}")
         self.timeframe = view.timeframe.label
+        self.forecasts = forecasts
+        self.memory = memory
         self._bar_cache: dict[str, dict[int, Bar]] = {}
 
     def _bars(self, now: datetime, symbol: str) -> tuple[Bar, ...]:
@@ -104,21 +119,37 @@ class ContextBuilder:
     async def acall(self, now: datetime) -> Observation:
         """Observe at ``now`` (the loop's clock time)."""
         portfolio = await self.portfolio.query_portfolio()
+        features: dict[str, dict[str, Any]] = {
+            s: self.view.features_as_of(now, s) for s in self.symbols
+        }
+        if self.forecasts is not None:
+            for s in self.symbols:
+                features[s] = {**features[s], **self.forecasts.features(self.view, now, s)}
         # parts this process has just built: records.built takes the one fast path when
         # validation would change nothing, and validates (naming any bad value) otherwise
-        return built.observation(
+        observation = built.observation(
             timestamp=now,
             symbols=self.symbols,
             timeframe=self.timeframe,
             bars={s: self._bars(now, s) for s in self.symbols},
-            features={s: self.view.features_as_of(now, s) for s in self.symbols},
+            features=features,
             portfolio=portfolio,
             strategy_state=self.state() if self.state is not None else StrategyState(),
         )
+        if self.memory is not None:
+            found = self.memory.step(self.view, observation, self.symbols)
+            if found:  # validated again: an outcome after now is refused as look-ahead
+                observation = observation.replace(similar_contexts=found)
+        return observation
 
     def __call__(self, now: datetime) -> Observation:
         """Blocking :meth:`acall`."""
         return run_blocking(self.acall(now))
 
     def __repr__(self) -> str:
-        return f"ContextBuilder(symbols={list(self.symbols)}, lookback={self.lookback})"
+        extra = "".join(
+            f", {k}={v!r}"
+            for k, v in (("forecasts", self.forecasts), ("memory", self.memory))
+            if v is not None
+        )
+        return f"ContextBuilder(symbols={list(self.symbols)}, lookback={self.lookback}{extra})"

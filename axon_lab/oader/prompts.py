@@ -3,6 +3,11 @@
 Numbers only come from the observation (which came from ``MarketView.as_of``); the rendering is
 deterministic so identical observations give identical prompts, hence identical cache keys.
 
+Forecast features (``fc_*``, from :class:`~axon_lab.forecast.Forecasts`) get their own line with
+their bands, and retrieved similar past contexts (:class:`~axon_lab.memory.Memory`) a section
+with their outcomes; a context's summary may come from a memory file, so it is guarded like a
+symbol.
+
 A symbol is data too: one that breaks :func:`~axon_lab.data.check_symbol`'s rule (loaded data
 never does; a hand-built observation might) is shown as a quoted, guarded string (the
 :class:`~axon_lab.llm.InputGuard` filters instructions in it) instead of as a heading.
@@ -34,7 +39,7 @@ from axon_lab._memo import IdentityMemo
 from axon_lab.data import check_symbol
 from axon_lab.errors import DataError
 from axon_lab.llm import InputGuard
-from axon_lab.records import Bar, Document, Observation, RLHint
+from axon_lab.records import Bar, Document, Observation, RLHint, SimilarContext
 
 __all__ = ["render_observation"]
 
@@ -42,6 +47,7 @@ __all__ = ["render_observation"]
 _SYMBOL_GUARD = InputGuard(max_chars=64)
 # documents were cut to the prompt's token budget by the DocumentsStage: the guard only cleans
 _DOCUMENT_GUARD = InputGuard(max_chars=1_000_000)
+_SUMMARY_GUARD = InputGuard(max_chars=240)
 
 
 def _symbol(symbol: str) -> str:
@@ -79,9 +85,12 @@ def render_observation(observation: Observation, *, max_bars: int = 12) -> str:
         lines.append("timestamp,open,high,low,close,volume")
         lines += _bar_line.many(observation.bars.get(symbol, ())[-max_bars:])
         feats = observation.features.get(symbol, {})
-        if feats:
-            shown = ", ".join(f"{k}={_num(v)}" for k, v in feats.items())
+        plain = {k: v for k, v in feats.items() if not k.startswith("fc_")}
+        if plain:
+            shown = ", ".join(f"{k}={_num(v)}" for k, v in plain.items())
             lines.append(f"Indicators (last complete bar): {shown}")
+        if len(plain) < len(feats):
+            lines.append(_forecast_line(feats))
     p = observation.portfolio
     held = (
         "; ".join(
@@ -102,6 +111,11 @@ def render_observation(observation: Observation, *, max_bars: int = 12) -> str:
         f"steps={s.step_count}, last_action={s.last_action.value if s.last_action else 'none'}, "
         f"cumulative_pnl={_num(s.cumulative_pnl)}"
     )
+    if observation.similar_contexts:
+        lines.append(
+            "== Similar past contexts (most similar first; each outcome was known before now) =="
+        )
+        lines += [_similar_line(c) for c in observation.similar_contexts]
     if observation.rl_hint is not None:
         lines += _hint_lines(observation.rl_hint)
     if observation.documents:
@@ -139,3 +153,34 @@ def _document_lines(documents: tuple[Document, ...]) -> list[str]:
             body += " [cut to the token budget]"
         lines.append(_DOCUMENT_GUARD.wrap(body, source=f"document:{doc.doc_id}"))
     return lines
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:+.3%}"
+
+
+def _forecast_line(feats: dict[str, float | None]) -> str:
+    """The forecast features in words, with their bands."""
+    h = feats.get("fc_horizon")
+    horizon = "n/a" if h is None else f"{h:g}"
+    vol, lo, hi = feats.get("fc_vol"), feats.get("fc_vol_lo"), feats.get("fc_vol_hi")
+    p, plo, phi = feats.get("fc_p_up"), feats.get("fc_p_up_lo"), feats.get("fc_p_up_hi")
+    vol_text = "n/a" if vol is None else f"{vol:.3%}"
+    if vol is not None and lo is not None and hi is not None:
+        vol_text += f" [{lo:.3%}, {hi:.3%}]"
+    p_text = "n/a" if p is None else f"{p:.3f}"
+    if p is not None and plo is not None and phi is not None:
+        p_text += f" [{plo:.3f}, {phi:.3f}]"
+    return (
+        f"Forecasts for the next {horizon} bars (models fitted on earlier bars only; bands are "
+        f"uncertainty intervals): return std {vol_text}, P(up) {p_text}"
+    )
+
+
+def _similar_line(c: SimilarContext) -> str:
+    action = c.action.value if c.action is not None else "n/a"
+    return (
+        f"- {c.timestamp.isoformat()[:16]} {_symbol(c.symbol)} (similarity {c.similarity:.3f}): "
+        f"{_SUMMARY_GUARD.check(c.summary).text} -> next {c.horizon} bars {_pct(c.forward_return)}"
+        f"; action then {action}, its result {_pct(c.result)}"
+    )

@@ -34,6 +34,11 @@ Readings:
   ``min_confidence``; otherwise ``hold`` (the same contract an LLM's answer is held to).
 
 Before enough bars are complete the analyst answers ``hold`` with confidence 0 and says why.
+
+Forecasts. When the observation holds forecast features (``make_agent(...,
+forecasts=Forecasts(...))``), the analyst states them in its reasoning and lets the direction
+forecast veto: a ``buy`` whose ``P(up)`` band lies wholly under 0.5 (``fc_p_up_hi < 0.5``), or a
+``sell`` whose band lies wholly over it (``fc_p_up_lo > 0.5``), becomes a ``hold`` that says why.
 """
 
 from __future__ import annotations
@@ -102,6 +107,39 @@ def rsi_cutler(closes: Sequence[float], window: int) -> float:
     if losses == 0.0:
         return 100.0
     return 100.0 - 100.0 / (1.0 + gains / losses)
+
+
+def _with_forecast(analysis: Analysis, feats: dict[str, float | None]) -> Analysis:
+    """The analysis with the forecast stated and its veto applied (see the module docstring)."""
+    p, lo, hi = feats.get("fc_p_up"), feats.get("fc_p_up_lo"), feats.get("fc_p_up_hi")
+    vol = feats.get("fc_vol")
+    if p is None and vol is None:
+        return analysis
+    h = feats.get("fc_horizon")
+    said = (
+        f"Forecast for the next {h:g} bars: return std "
+        + ("n/a" if vol is None else f"{vol:.3%}")
+        + ", P(up) "
+        + ("n/a" if p is None or lo is None or hi is None else f"{p:.3f} [{lo:.3f}, {hi:.3f}]")
+        + "."
+        if h is not None
+        else "Forecast features without a horizon."
+    )
+    steps = (*analysis.reasoning_steps, ReasoningStep(thought=said))
+    veto = ""
+    if analysis.action is Action.BUY and hi is not None and hi < 0.5:
+        veto = f"the direction forecast's P(up) band [{lo:.3f}, {hi:.3f}] is below 0.5"
+    elif analysis.action is Action.SELL and lo is not None and lo > 0.5:
+        veto = f"the direction forecast's P(up) band [{lo:.3f}, {hi:.3f}] is above 0.5"
+    if not veto:
+        return analysis.replace(reasoning_steps=steps)
+    reason = f"{analysis.action.value} signal vetoed: {veto}"
+    return analysis.replace(
+        action=Action.HOLD,
+        reason=reason,
+        thought=f"{analysis.thought} {reason}.",
+        reasoning_steps=(*steps, ReasoningStep(thought=reason.capitalize() + ".")),
+    )
 
 
 class RulesAnalyst:
@@ -219,7 +257,8 @@ class RulesAnalyst:
             return self._analysis(
                 MarketAssessment.RANGE, RiskLevel.HIGH, 0.0, Action.HOLD, why, why, steps
             )
-        return self._read(bars[-self.lookback :], symbol, held, steps)
+        analysis = self._read(bars[-self.lookback :], symbol, held, steps)
+        return _with_forecast(analysis, observation.features.get(symbol, {}))
 
     def _read(
         self, bars: Sequence[Bar], symbol: str, held: float, steps: list[ReasoningStep]

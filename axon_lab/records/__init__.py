@@ -53,6 +53,7 @@ from axon_lab.records._enums import (
 )
 from axon_lab.records._inputs import Document, RLHint
 from axon_lab.records._market import Bar, Observation, PortfolioSnapshot, Position, StrategyState
+from axon_lab.records._memory import SimilarContext
 from axon_lab.records._orders import Decision, Fill, OrderAck, OrderRequest
 from axon_lab.records._reconcile import Discrepancy, ReconciliationReport
 from axon_lab.records._steps import GateTransition, RiskVerdict, StepRecord
@@ -91,6 +92,7 @@ __all__ = [
     "RLHint",
     "RiskVerdict",
     "Side",
+    "SimilarContext",
     "StepRecord",
     "StrategyState",
     "TimeInForce",

@@ -21,6 +21,7 @@ from axon_lab.records._base import (
 )
 from axon_lab.records._enums import Action
 from axon_lab.records._inputs import Document, RLHint
+from axon_lab.records._memory import SimilarContext
 
 
 class Bar(Record):
@@ -127,7 +128,9 @@ class Observation(Record):
 
     ``bars`` and ``features`` come only from ``MarketView.as_of(timestamp)``; ``documents`` only
     from a :class:`~axon_lab.data.DocumentFeed` read as of ``timestamp``; ``rl_hint`` is an RL
-    policy's recommendation at ``timestamp`` (:class:`~axon_lab.rl.RLHintStage`).
+    policy's recommendation at ``timestamp`` (:class:`~axon_lab.rl.RLHintStage`);
+    ``similar_contexts`` come from a retrieval memory (:class:`~axon_lab.memory.Memory`), whose
+    outcomes were complete at ``timestamp``.
     """
 
     timestamp: UTCDatetime
@@ -137,7 +140,7 @@ class Observation(Record):
     features: dict[Symbol, dict[str, Finite | None]] = Field(default_factory=dict)
     portfolio: PortfolioSnapshot
     strategy_state: StrategyState = Field(default_factory=StrategyState)
-    similar_contexts: tuple[str, ...] = ()
+    similar_contexts: tuple[SimilarContext, ...] = ()
     rl_hint: RLHint | None = None
     documents: tuple[Document, ...] = ()
 
@@ -156,6 +159,12 @@ class Observation(Record):
                 raise ValueError(
                     f"bar at {bars[-1].timestamp.isoformat()} for {sym!r} is after the "
                     f"observation time {self.timestamp.isoformat()} (look-ahead)"
+                )
+        for past in self.similar_contexts:
+            if past.outcome_at > self.timestamp:
+                raise ValueError(
+                    f"a similar context's outcome completes at {past.outcome_at.isoformat()}, "
+                    f"after the observation time {self.timestamp.isoformat()} (look-ahead)"
                 )
         return self
 

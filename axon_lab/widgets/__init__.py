@@ -35,6 +35,7 @@ from axon_lab.widgets._chart import LiveEquityChart
 from axon_lab.widgets._common import BaseView
 from axon_lab.widgets._compare import RunComparison
 from axon_lab.widgets._confirm import ConfirmationPanel
+from axon_lab.widgets._context import observation_extras_html
 from axon_lab.widgets._dashboard import Dashboard
 from axon_lab.widgets._detail import LLMTotals, StepDetail, llm_totals, render_step_html
 from axon_lab.widgets._follow import LoopFollower
@@ -66,4 +67,5 @@ __all__ = [
     "llm_totals",
     "render_chain_html",
     "render_step_html",
+    "observation_extras_html",
 ]

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from axon_lab.records import StepRecord
 
 from ._common import TABLE_STYLE, BaseView, esc, fmt_num, fmt_time, html_table, ipywidgets
+from ._context import observation_extras_html
 
 if TYPE_CHECKING:
     from axon_lab.explain import ExplainStore
@@ -243,6 +244,20 @@ def _inputs_section(store: ExplainStore, record: StepRecord) -> str:
     return "<h5>Observation inputs</h5>" + shown if shown else ""
 
 
+def _observation_section(store: ExplainStore, record: StepRecord) -> str:
+    """The forecasts and similar contexts of the step's stored observation ("" if none)."""
+    from axon_lab.errors import StoreError
+    from axon_lab.explain import observation
+
+    if not record.observation_digest:
+        return ""
+    try:
+        seen = observation(store, record.run_id, record.step)
+    except StoreError:  # not kept (an old layout, or a step that failed before Observe)
+        return ""
+    return observation_extras_html(seen)
+
+
 def _stability_line(audit: Mapping[str, Any] | None, step: int) -> str:
     """The stability audit's finding for ``step`` ("" when it was not re-sampled)."""
     stability = audit.get("stability") if audit else None
@@ -321,6 +336,8 @@ class StepDetail(BaseView):
         page = render_step_html(record) + _stability_line(self.audit, record.step)
         if self.store is not None and record.observation_digest:
             page += _inputs_section(self.store, record)
+        if self.store is not None:
+            page += _observation_section(self.store, record)
         if self.store is not None and record.analysis is not None and record.analysis.llm_calls:
             page += _prompts_section(self.store, record)
         self.html.value = page
