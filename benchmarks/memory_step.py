@@ -38,7 +38,6 @@ from axon_lab.backends import MockTradingBackend  # noqa: E402
 from axon_lab.data import MarketView, make_synthetic  # noqa: E402
 from axon_lab.memory import FeatureEmbedder, Memory, VectorIndex  # noqa: E402
 from axon_lab.oader import ContextBuilder  # noqa: E402
-from axon_lab.tools import make_trading_tools  # noqa: E402
 
 
 def _median_us(fn: Callable[[], object], repeats: int) -> float:
@@ -83,8 +82,7 @@ def main() -> None:
     frame = make_synthetic(2_000, timeframe="1h", start="2024-01-01", seed=1, symbol="SYN")
     view = MarketView(frame)
 
-    tools = make_trading_tools(MockTradingBackend({"SYN": 100.0}, cash=1e5), view=view)
-    observe = ContextBuilder(view, tools.query, lookback=20)
+    observe = ContextBuilder(view, MockTradingBackend({"SYN": 100.0}, cash=1e5), lookback=20)
     times = view.decision_times()[100:]
     observations = [observe(t.to_pydatetime()) for t in times[: args.repeats + 1]]
     embedder = FeatureEmbedder()

@@ -21,7 +21,6 @@ from axon_lab.oader import (
     render_observation,
 )
 from axon_lab.records import Action, Observation
-from axon_lab.tools import make_trading_tools
 
 from .conftest import synthetic, trend_frame
 
@@ -30,10 +29,8 @@ def _observe(frame: Any, at: int) -> tuple[Observation, Any]:
     view = MarketView(frame)
     now: datetime = view.decision_times()[at].to_pydatetime()
     clock = SimulatedClock(now)
-    tools = make_trading_tools(
-        MockTradingBackend({"SYN": 100.0}, cash=1_000.0, clock=clock), view=view
-    )
-    return ContextBuilder(view, tools.query)(now), tools
+    backend = MockTradingBackend({"SYN": 100.0}, cash=1_000.0, clock=clock)
+    return ContextBuilder(view, backend, lookback=RulesAnalyst().lookback)(now), backend
 
 
 def _with(obs: Observation, **fc: float) -> Observation:
@@ -42,8 +39,8 @@ def _with(obs: Observation, **fc: float) -> Observation:
 
 
 def test_the_rules_analyst_states_the_forecast_and_lets_a_contrary_band_veto() -> None:
-    obs, tools = _observe(trend_frame(step=0.004), 100)
-    analyst = RulesAnalyst(tools)
+    obs, _ = _observe(trend_frame(step=0.004), 100)
+    analyst = RulesAnalyst()
     assert analyst(obs).action is Action.BUY
     agreeing = analyst(_with(obs, fc_vol=0.01, fc_p_up=0.6, fc_p_up_lo=0.55, fc_p_up_hi=0.65))
     assert agreeing.action is Action.BUY
@@ -58,8 +55,8 @@ def test_the_rules_analyst_states_the_forecast_and_lets_a_contrary_band_veto() -
 
 
 def test_vol_target_sizing_uses_the_forecast_volatility() -> None:
-    obs, tools = _observe(trend_frame(step=0.004), 100)
-    analysis = RulesAnalyst(tools)(obs)
+    obs, _ = _observe(trend_frame(step=0.004), 100)
+    analysis = RulesAnalyst()(obs)
     engine = DecisionEngine(vol_target=0.002, long_only=True)
     d = engine(analysis, _with(obs, fc_vol=0.01))
     equity = obs.portfolio.equity
