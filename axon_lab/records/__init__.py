@@ -52,6 +52,7 @@ from axon_lab.records._enums import (
 )
 from axon_lab.records._market import Bar, Observation, PortfolioSnapshot, Position, StrategyState
 from axon_lab.records._orders import Decision, Fill, OrderAck, OrderRequest
+from axon_lab.records._portfolio import PortfolioDecision, PortfolioObservation, PortfolioStep
 from axon_lab.records._steps import GateTransition, RiskVerdict, StepRecord
 
 __all__ = [
@@ -76,7 +77,10 @@ __all__ = [
     "OrderRequest",
     "OrderStatus",
     "OrderType",
+    "PortfolioDecision",
+    "PortfolioObservation",
     "PortfolioSnapshot",
+    "PortfolioStep",
     "Position",
     "ReasoningStep",
     "Record",

@@ -10,6 +10,7 @@ from axon_lab.records._analysis import Analysis
 from axon_lab.records._base import Finite, NonNegativeInt, Record, UTCDatetime
 from axon_lab.records._enums import DefenceLine, GateState
 from axon_lab.records._orders import Decision, Fill, OrderAck
+from axon_lab.records._portfolio import PortfolioStep
 
 
 class RiskVerdict(Record):
@@ -63,6 +64,7 @@ class StepRecord(Record):
     gate_transitions: tuple[GateTransition, ...] = ()
     failed_stage: str | None = None
     error: str | None = None
+    portfolio: PortfolioStep | None = None  # a many-symbol step's weights and contributions
 
     @model_validator(mode="after")
     def _check_failure(self) -> Self:
