@@ -16,8 +16,9 @@ on one equity -- in two passes, vectorized over the universe, and fails closed:
    largest ``|w|`` <= ``max_weight``), each group's gross (<= ``max_group_weight``, groups from
    ``groups``), and spot buying power (cash after every buy at ``mark x (1 + fee_rate)`` and every
    sell at ``mark x (1 - fee_rate)`` stays >= ``cash_buffer`` x equity). If any fails, every order
-   that grows ``|position|`` is rejected (rule ``portfolio:<check>``) and only reducing orders go
-   on; if the reduced book is worse than the current one on a failed check, nothing goes on.
+   that grows ``|position|`` is rejected (rule ``portfolio:<check>``, naming the first failed check
+   in this order: gross, net, concentration, groups by name, buying power) and only reducing
+   orders go on; if the reduced book is worse than the current one on a failed check, nothing goes on.
 
 Weights are position value over equity at the marks. A non-finite or non-positive equity rejects
 every order (``equity``). Any exception inside the check rejects every order too (``error``): a
