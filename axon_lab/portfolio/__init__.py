@@ -16,6 +16,7 @@ Examples:
 
 from axon_lab.portfolio._agent import make_portfolio_agent, universe_fingerprint
 from axon_lab.portfolio._backend import PortfolioSimBackend
+from axon_lab.portfolio._llm import LLMPortfolioAnalyst
 from axon_lab.portfolio._loop import PortfolioLoop
 from axon_lab.portfolio._ranking import RankingAnalyst
 from axon_lab.portfolio._sizing import target_vector, weights_to_orders
@@ -25,6 +26,7 @@ __all__ = [
     "make_portfolio_agent",
     "PortfolioSimBackend",
     "RankingAnalyst",
+    "LLMPortfolioAnalyst",
     "weights_to_orders",
     "target_vector",
     "universe_fingerprint",

@@ -23,6 +23,7 @@ from axon_lab.records._base import (
     Symbol,
     UTCDatetime,
 )
+from axon_lab.records._analysis import LLMCall
 from axon_lab.records._enums import DecisionSource
 from axon_lab.records._market import PortfolioSnapshot, StrategyState
 from axon_lab.records._orders import Decision
@@ -115,7 +116,8 @@ class PortfolioObservation(Record):
 class PortfolioDecision(Record):
     """The Decide stage's output for a universe: target weights, or per-symbol decisions.
 
-    Exactly one of ``target_weights`` and ``decisions`` is given. Target weights are fractions of
+    Exactly one of ``target_weights`` and ``decisions`` is given, except in an abstention
+    (``source="abstain"``), which may give neither and trades nothing. Target weights are fractions of
     the one equity (a symbol left out targets 0; negative weights are shorts); they are sized
     into orders by the portfolio sizing step at the decision's marks.
 
@@ -127,6 +129,7 @@ class PortfolioDecision(Record):
         reason: Why, in words.
         confidence: How sure the policy is.
         source: Which policy produced it.
+        llm_calls: The LLM calls behind it (their prompts are stored with the step).
     """
 
     timestamp: UTCDatetime
@@ -136,9 +139,13 @@ class PortfolioDecision(Record):
     reason: str = ""
     confidence: Probability = 1.0
     source: DecisionSource
+    llm_calls: tuple[LLMCall, ...] = ()
 
     @model_validator(mode="after")
     def _check_one_form(self) -> Self:
+        neither = self.target_weights is None and not self.decisions
+        if neither and self.source is DecisionSource.ABSTAIN:
+            return self
         if (self.target_weights is None) == (not self.decisions):
             raise ValueError("give exactly one of target_weights and decisions")
         _check_unique(tuple(d.symbol for d in self.decisions), "decision symbols")
