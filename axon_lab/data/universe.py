@@ -41,7 +41,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -102,6 +101,10 @@ class Universe:
         if len(set(self.symbols)) != len(self.symbols):
             dup = sorted({s for s in self.symbols if self.symbols.count(s) > 1})
             raise DataError(f"Universe symbols repeat: {dup}. Give each symbol once.")
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Universe:
+        # Immutable (read-only arrays): sharing is safe, and gymnasium.make deep-copies kwargs.
+        return self
 
     # ------------------------------------------------------------------ shape
     @property
@@ -384,7 +387,7 @@ def _stack(
         symbols=tuple(frames),
         index=index.as_unit("ns"),
         timeframe=tf,
-        reports=MappingProxyType(dict(reports)),
+        reports=dict(reports),
         **arrays,
     )
 

@@ -103,6 +103,9 @@ class UniverseView:
         self.marks.flags.writeable = False
         self.features = self._features()
 
+    def __deepcopy__(self, memo: dict[int, object]) -> UniverseView:
+        return self  # immutable after construction (read-only arrays)
+
     @property
     def timeframe(self) -> Timeframe:
         """The bar duration."""
