@@ -47,7 +47,6 @@ from axon_lab.data.report import DataRepairWarning, DroppedBar, Gap, ValidationR
 from axon_lab.data.resample import resample_ohlcv
 from axon_lab.data.samples import SampleInfo, list_samples, load_sample, sample_path
 from axon_lab.data.synthetic import DEFAULT_REGIMES, Regime, make_synthetic
-from axon_lab.data.validation import validate_ohlcv
 from axon_lab.data.universe import (
     Universe,
     align_universe,
@@ -61,6 +60,7 @@ from axon_lab.data.universe_samples import (
 )
 from axon_lab.data.universe_view import FEATURES as UNIVERSE_FEATURES
 from axon_lab.data.universe_view import UniverseView
+from axon_lab.data.validation import validate_ohlcv
 from axon_lab.data.view import MarketView
 
 __all__ = [

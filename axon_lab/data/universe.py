@@ -120,7 +120,7 @@ class Universe:
     @property
     def has_bar(self) -> np.ndarray:
         """``(bars, symbols)`` bool: whether the symbol has a bar there (is tradable there)."""
-        return ~np.isnan(self.close)
+        return np.asarray(~np.isnan(self.close), dtype=bool)
 
     @property
     def first_bar(self) -> np.ndarray:
@@ -191,12 +191,13 @@ class Universe:
         cols = [self._col(s) for s in symbols]
         if not cols:
             raise ConfigError("select() needs at least one symbol.")
-        keep = self.has_bar[:, cols].any(axis=1)
+        keep = np.asarray(self.has_bar[:, cols].any(axis=1), dtype=bool)
+        rows = np.flatnonzero(keep)
         return Universe(
             symbols=tuple(self.symbols[c] for c in cols),
-            index=self.index[keep],
+            index=self.index[rows],
             timeframe=self.timeframe,
-            **{c: getattr(self, c)[np.ix_(keep, cols)].copy() for c in OHLCV_COLUMNS},
+            **{c: getattr(self, c)[rows][:, cols].copy() for c in OHLCV_COLUMNS},
             reports={self.symbols[c]: self.reports[self.symbols[c]] for c in cols
                      if self.symbols[c] in self.reports},
         )  # fmt: skip
@@ -355,8 +356,8 @@ def _shared_timeframe(frames: Mapping[str, pd.DataFrame], given: TimeframeLike |
         bad = {s: t.label for s, t in labels.items() if t != tf}
         if bad:
             raise ConfigError(
-                f"timeframe={tf.label!r} but these frames carry another: {dict(list(bad.items())[:5])}"
-                ". Fix: resample_ohlcv() them to one timeframe first."
+                f"timeframe={tf.label!r} but these frames carry another: "
+                f"{dict(list(bad.items())[:5])}. Fix: resample_ohlcv() them to one timeframe first."
             )
         return tf
     distinct = sorted({t.label for t in labels.values()})
@@ -401,7 +402,7 @@ def load_universe(
     tz: str = "UTC",
     columns: Mapping[str, str] | None = None,
 ) -> Universe:
-    """Load many symbols from a folder of per-symbol files or one long-format file.
+    r"""Load many symbols from a folder of per-symbol files or one long-format file.
 
     * A **folder**: every ``.csv`` (also compressed) and ``.parquet`` file in it is one symbol;
       the symbol is the file's ``symbol``/``ticker`` column when it has one, else the file name
@@ -470,9 +471,7 @@ def _load_folder(
         )
     frames: dict[str, pd.DataFrame] = {}
     for f in files:
-        frame = load_ohlcv(
-            f, timeframe=timeframe, validation=validation, tz=tz, columns=columns
-        )
+        frame = load_ohlcv(f, timeframe=timeframe, validation=validation, tz=tz, columns=columns)
         sym = str(frame.attrs["symbol"])
         if sym in frames:
             raise DataError(

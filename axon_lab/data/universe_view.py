@@ -58,7 +58,7 @@ def _expand(compact: np.ndarray, has: np.ndarray, rank: np.ndarray) -> np.ndarra
     idx = np.maximum(rank, 0)
     out = compact[idx, np.arange(m)[None, :]]
     out[rank < 0] = np.nan  # before the symbol's first bar
-    return out.reshape(n, m)
+    return np.asarray(out, dtype=np.float64).reshape(n, m)
 
 
 class UniverseView:
@@ -124,7 +124,9 @@ class UniverseView:
         c = pd.DataFrame(close)
         prev = c.shift(1)
         ret = c / prev - 1.0
-        tr = np.fmax(high - low, np.fmax(np.abs(high - prev.to_numpy()), np.abs(low - prev.to_numpy())))
+        tr = np.fmax(
+            high - low, np.fmax(np.abs(high - prev.to_numpy()), np.abs(low - prev.to_numpy()))
+        )
         tr[0] = (high - low)[0]  # (the first bar has no previous close)
         atr = pd.DataFrame(tr).rolling(p["atr_window"]).mean()
         spread = c.rolling(p["fast"]).mean() - c.rolling(p["slow"]).mean()
@@ -158,7 +160,7 @@ class UniverseView:
     def feature(self, name: str, row: int) -> np.ndarray:
         """Feature ``name`` of every symbol as of row ``row`` (NaN where undefined)."""
         try:
-            return self.features[name][row]
+            return np.asarray(self.features[name][row], dtype=np.float64)
         except KeyError:
             raise ConfigError(f"Unknown feature {name!r}; the view has {list(FEATURES)}.") from None
 

@@ -19,6 +19,12 @@ from axon_lab.portfolio._backend import PortfolioSimBackend
 from axon_lab.portfolio._llm import LLMPortfolioAnalyst
 from axon_lab.portfolio._loop import PortfolioLoop
 from axon_lab.portfolio._ranking import RankingAnalyst
+from axon_lab.portfolio._report import (
+    PortfolioReport,
+    build_portfolio_report,
+    portfolio_observation,
+    symbol_table,
+)
 from axon_lab.portfolio._sizing import target_vector, weights_to_orders
 
 __all__ = [
@@ -30,4 +36,8 @@ __all__ = [
     "weights_to_orders",
     "target_vector",
     "universe_fingerprint",
+    "PortfolioReport",
+    "build_portfolio_report",
+    "portfolio_observation",
+    "symbol_table",
 ]

@@ -117,8 +117,11 @@ class PortfolioSimBackend:
 
     # ------------------------------------------------------------------ engine view
     def kernel_prices(self) -> dict[str, pd.DataFrame]:
-        """The OHLC the kernel reads: carried forward over missing rows, back-filled before a
-        listing (never filled on: see the module docstring)."""
+        """The OHLC the kernel reads, never NaN.
+
+        Carried forward over missing rows and back-filled before a listing; no order is ever
+        working on those rows (see the module docstring).
+        """
         u = self.universe
         out = {}
         for name in ("open", "high", "low", "close"):
@@ -128,8 +131,11 @@ class PortfolioSimBackend:
 
     @property
     def order_log(self) -> pd.DataFrame:
-        """Every order: decision ``bar``, symbol column ``col``, signed ``size``, ``status``
-        (``"sent"`` reached the kernel, ``"cancelled_no_bar"`` did not)."""
+        """Every order placed so far.
+
+        Columns: decision ``bar``, symbol column ``col``, signed ``size``, ``status``
+        (``"sent"`` reached the kernel, ``"cancelled_no_bar"`` did not).
+        """
         rows = self._log
         return pd.DataFrame(
             {
@@ -165,14 +171,17 @@ class PortfolioSimBackend:
         """Each symbol's mark at the last processed row (NaN before it lists)."""
         if self._done == 0:
             return np.full(self.universe.n_symbols, np.nan)
-        return self._marks[self._done - 1]
+        return np.asarray(self._marks[self._done - 1], dtype=np.float64)
 
     def symbol_values(self) -> np.ndarray:
-        """Per symbol, its sleeve's equity change: cash moved by its fills plus its position at
-        the mark (these sum to equity minus the starting cash)."""
+        """Per symbol, its sleeve's equity change.
+
+        That is the cash its fills moved plus its position at the mark; these sum to equity
+        minus the starting cash.
+        """
         marks = np.nan_to_num(self.marks(), nan=0.0)
         st = self._state
-        return (st[:, _S_CASH] - self.sleeve_cash) + st[:, _S_POS] * marks
+        return np.asarray((st[:, _S_CASH] - self.sleeve_cash) + st[:, _S_POS] * marks)
 
     def equity(self) -> float:
         """Cash plus positions at their marks."""
@@ -196,7 +205,9 @@ class PortfolioSimBackend:
         }  # fmt: skip
         cash = self.cash
         equity = cash + math.fsum(p.quantity * p.mark_price for p in positions.values())
-        unrealized = math.fsum(p.quantity * (p.mark_price - p.avg_price) for p in positions.values())
+        unrealized = math.fsum(
+            p.quantity * (p.mark_price - p.avg_price) for p in positions.values()
+        )
         return PortfolioSnapshot.model_construct(
             timestamp=timestamp, cash=cash, positions=positions, equity=equity,
             realized_pnl=equity - self.init_cash - unrealized, fees_paid=self.fees_paid,
@@ -209,8 +220,12 @@ class PortfolioSimBackend:
 
     # ------------------------------------------------------------------ time
     def advance_to_row(self, n: int) -> tuple[tuple[Fill, ...], int]:
-        """Process rows ``[rows_done, n)``; return the fills and how many orders were cancelled
-        because their symbol had no bar to fill on."""
+        """Process rows ``[rows_done, n)`` in one kernel call.
+
+        Returns:
+            The fills, and how many orders were cancelled because their symbol had no bar to
+            fill on.
+        """
         if n <= self._done:
             return (), 0
         cancelled = 0
@@ -275,8 +290,10 @@ class PortfolioSimBackend:
                 return
 
     def submit(self, orders: np.ndarray) -> int:
-        """Submit market orders (signed units per symbol; 0: none) decided at the last processed
-        row; they fill at the next row's open. Returns how many were submitted.
+        """Submit market orders decided at the last processed row.
+
+        They fill at the next row's open. ``orders`` holds signed units per symbol (0: none).
+        Returns how many were submitted.
 
         Raises:
             ConfigError: If no row has been processed, or ``orders`` has the wrong shape.
@@ -304,4 +321,3 @@ class PortfolioSimBackend:
             f"PortfolioSimBackend({self.universe.n_symbols} symbols, row {self._done}/"
             f"{self.universe.n_bars}, equity={self.equity():.2f})"
         )
-

@@ -104,8 +104,9 @@ class LLMPortfolioAnalyst:
     ) -> None:
         if mode not in ("table", "per_symbol", "auto"):
             raise ConfigError(f"mode must be 'table', 'per_symbol' or 'auto', got {mode!r}.")
-        for name, value in (("token_budget", token_budget), ("top_k", top_k),
-                            ("shortlist", shortlist), ("min_table_rows", min_table_rows)):  # fmt: skip
+        checks = (("token_budget", token_budget), ("top_k", top_k), ("shortlist", shortlist),
+                  ("min_table_rows", min_table_rows))  # fmt: skip
+        for name, value in checks:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"{name} must be an int >= 1, got {value!r}.")
         if not (isinstance(invested, int | float) and 0.0 < invested <= 1.0):
@@ -295,4 +296,3 @@ class _Abstain(Exception):  # noqa: N818 (control flow inside the analyst, never
         self.message = message
         self.call = call
         self.earlier = earlier
-

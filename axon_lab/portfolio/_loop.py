@@ -276,7 +276,7 @@ class PortfolioLoop:
                 f"step {index} of run {self.run_id!r} failed in {failed}: {record.error} "
                 "(recorded; on_error='stop')",
                 step=index,
-                stage=failed or "observe",  # type: ignore[arg-type]
+                stage=failed or "observe",
             ) from error
         return record
 
@@ -321,4 +321,3 @@ class PortfolioLoop:
             f"PortfolioLoop(run_id={self.run_id!r}, step={self.step_index}, "
             f"remaining={self.remaining}, symbols={self.view.universe.n_symbols})"
         )
-

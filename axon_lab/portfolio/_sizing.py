@@ -1,5 +1,4 @@
-"""From a portfolio decision to orders: target weights (or per-symbol decisions) sized under one
-equity, vectorized over the universe.
+"""From a portfolio decision to orders, sized under one equity, vectorized over the universe.
 
 ``target_qty = weight x equity / mark`` for every tradable symbol; the order is
 ``target_qty - position``. A symbol without a bar at the step gets no order (it cannot trade; see
@@ -20,8 +19,7 @@ __all__ = ["target_vector", "weights_to_orders"]
 
 
 def target_vector(decision: PortfolioDecision, symbols: tuple[str, ...]) -> np.ndarray | None:
-    """The decision's target weights as one value per symbol (0 where left out); None for
-    per-symbol decisions.
+    """The decision's target weights, one per symbol (0 where left out; None: per-symbol form).
 
     Raises:
         ConfigError: If the decision names a symbol outside the universe.

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Self
 
 from pydantic import Field, model_validator
 
+from axon_lab.records._analysis import LLMCall
 from axon_lab.records._base import (
     Finite,
     NonNegativeInt,
@@ -23,7 +24,6 @@ from axon_lab.records._base import (
     Symbol,
     UTCDatetime,
 )
-from axon_lab.records._analysis import LLMCall
 from axon_lab.records._enums import DecisionSource
 from axon_lab.records._market import PortfolioSnapshot, StrategyState
 from axon_lab.records._orders import Decision
@@ -98,9 +98,8 @@ class PortfolioObservation(Record):
             return self.features[name]
         if name in ("marks", "weights", "tradable"):
             return tuple(getattr(self, name))
-        raise KeyError(
-            f"no column {name!r}; have {[*BAR_FIELDS, 'marks', 'weights', 'tradable', *self.features]}"
-        )
+        have = [*BAR_FIELDS, "marks", "weights", "tradable", *self.features]
+        raise KeyError(f"no column {name!r}; have {have}")
 
     def table(self) -> pd.DataFrame:
         """The observation as a frame: one row per symbol (pandas is imported here)."""
@@ -117,9 +116,9 @@ class PortfolioDecision(Record):
     """The Decide stage's output for a universe: target weights, or per-symbol decisions.
 
     Exactly one of ``target_weights`` and ``decisions`` is given, except in an abstention
-    (``source="abstain"``), which may give neither and trades nothing. Target weights are fractions of
-    the one equity (a symbol left out targets 0; negative weights are shorts); they are sized
-    into orders by the portfolio sizing step at the decision's marks.
+    (``source="abstain"``), which may give neither and trades nothing. Target weights are
+    fractions of the one equity (a symbol left out targets 0; negative weights are shorts);
+    they are sized into orders by the portfolio sizing step at the decision's marks.
 
     Attributes:
         timestamp: The decision time.

@@ -18,7 +18,8 @@ on one equity -- in two passes, vectorized over the universe, and fails closed:
    sell at ``mark x (1 - fee_rate)`` stays >= ``cash_buffer`` x equity). If any fails, every order
    that grows ``|position|`` is rejected (rule ``portfolio:<check>``, naming the first failed check
    in this order: gross, net, concentration, groups by name, buying power) and only reducing
-   orders go on; if the reduced book is worse than the current one on a failed check, nothing goes on.
+   orders go on; if the reduced book is worse than the current one on a failed check, nothing
+   goes on.
 
 Weights are position value over equity at the marks. A non-finite or non-positive equity rejects
 every order (``equity``). Any exception inside the check rejects every order too (``error``): a
@@ -209,9 +210,16 @@ def _reject_all(
     syms: tuple[str, ...], has: np.ndarray, rule: str, message: str, when: datetime
 ) -> PortfolioRiskResult:
     verdicts = tuple(
-        RiskVerdict(approved=False, line=DefenceLine.LIMIT, rule=rule, message=message,
-                    timestamp=when, client_order_id=s)  # fmt: skip
-        for s, h in zip(syms, has.tolist(), strict=False) if h
+        RiskVerdict(
+            approved=False,
+            line=DefenceLine.LIMIT,
+            rule=rule,
+            message=message,
+            timestamp=when,
+            client_order_id=s,
+        )
+        for s, h in zip(syms, has.tolist(), strict=False)
+        if h
     )
     portfolio = (RiskVerdict(approved=False, line=DefenceLine.LIMIT, rule=f"portfolio:{rule}",
                              message=message, timestamp=when),)  # fmt: skip

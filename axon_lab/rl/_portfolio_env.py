@@ -3,9 +3,10 @@
 Registered as ``axon_lab/Portfolio-v0`` when :mod:`axon_lab.rl` is imported.
 
 One step is one row of the universe's clock. At row ``t`` the agent sees, for every symbol, its
-features as of ``t`` (``ret_1``, ``mom``, ``vol``, ``trend`` of :class:`~axon_lab.data.UniverseView`,
-scaled and clipped to ``[-clip, clip]``, 0 where undefined), whether it is tradable at ``t``
-(1/0) and its current weight: a flat ``float32`` vector of ``n_symbols x 6`` values.
+features as of ``t`` (``ret_1``, ``mom``, ``vol``, ``trend`` of
+:class:`~axon_lab.data.UniverseView`, scaled and clipped to ``[-clip, clip]``, 0 where
+undefined), whether it is tradable at ``t`` (1/0) and its current weight: a flat ``float32``
+vector of ``n_symbols x 6`` values.
 
 The action is a ``Box(-1, 1, (n_symbols,))`` (SB3's advice: a symmetric, normalised box). Action
 ``a`` becomes target weights ``w = (a + 1) / 2`` for tradable symbols (0 elsewhere: a symbol

@@ -38,6 +38,7 @@ from axon_lab.widgets._confirm import ConfirmationPanel
 from axon_lab.widgets._dashboard import Dashboard
 from axon_lab.widgets._detail import LLMTotals, StepDetail, llm_totals, render_step_html
 from axon_lab.widgets._follow import LoopFollower
+from axon_lab.widgets._portfolio import PortfolioView, render_portfolio_step_html
 from axon_lab.widgets._reasoning import ReasoningChainView, render_chain_html
 from axon_lab.widgets._rejections import (
     RejectionRow,
@@ -56,6 +57,8 @@ __all__ = [
     "RiskRejectionInspector",
     "ConfirmationPanel",
     "RunComparison",
+    "PortfolioView",
+    "render_portfolio_step_html",
     # plumbing
     "BaseView",
     "LoopFollower",

@@ -44,18 +44,25 @@ def test_a_long_file_is_aligned_on_the_union_clock(tmp_path: Path) -> None:
     uni = load_universe(_write(tmp_path / "long.csv", LONG), timeframe="1d")
     assert uni.symbols == ("AAA", "BBB")
     assert [str(t.date()) for t in uni.index] == [
-        "2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"
+        "2024-01-01",
+        "2024-01-02",
+        "2024-01-03",
+        "2024-01-04",
     ]
     # every cell is the file's value or NaN where the symbol has no bar
     assert uni.close[:, 0].tolist()[:3] == [10.5, 11.0, 11.5]
-    assert np.isnan(uni.close[3, 0]) and np.isnan(uni.close[0, 1])
+    assert np.isnan(uni.close[3, 0])
+    assert np.isnan(uni.close[0, 1])
     assert uni.has_bar.tolist() == [[True, False], [True, True], [True, True], [False, True]]
-    assert uni.first_bar.tolist() == [0, 1] and uni.last_bar.tolist() == [2, 3]
+    assert uni.first_bar.tolist() == [0, 1]
+    assert uni.last_bar.tolist() == [2, 3]
     assert set(uni.delisted_at()) == {"AAA"}
     # marks carry the last close forward; never before the listing
     marks = uni.marks()
-    assert marks[3, 0] == 11.5 and np.isnan(marks[0, 1])
-    assert set(uni.reports) == {"AAA", "BBB"} and uni.reports["AAA"].rows_out == 3
+    assert marks[3, 0] == 11.5
+    assert np.isnan(marks[0, 1])
+    assert set(uni.reports) == {"AAA", "BBB"}
+    assert uni.reports["AAA"].rows_out == 3
 
 
 def test_arrays_are_read_only(tmp_path: Path) -> None:
@@ -67,8 +74,10 @@ def test_arrays_are_read_only(tmp_path: Path) -> None:
 def test_a_folder_of_files_is_one_symbol_per_file(tmp_path: Path) -> None:
     body = "date,open,high,low,close,volume\n2024-01-01,1,2,1,2,5\n2024-01-02,2,3,2,3,5\n"
     _write(tmp_path / "XX.csv", body)
-    _write(tmp_path / "YY.csv", body.replace("2024-01-02", "2024-01-03").replace(
-        "2024-01-01", "2024-01-02"))
+    _write(
+        tmp_path / "YY.csv",
+        body.replace("2024-01-02", "2024-01-03").replace("2024-01-01", "2024-01-02"),
+    )
     _write(tmp_path / "notes.txt", "not data")
     uni = load_universe(tmp_path)
     assert uni.symbols == ("XX", "YY")
@@ -106,7 +115,7 @@ def test_validation_is_per_symbol(tmp_path: Path) -> None:
         uni = load_universe(path, timeframe="1d")
     assert uni.reports["AAA"].is_clean or not uni.reports["AAA"].dropped
     assert [d.reason for d in uni.reports["BBB"].dropped] == ["inconsistent_ohlc"]
-    with pytest.raises(DataError, match="BBB.*inconsistent_ohlc"):
+    with pytest.raises(DataError, match=r"BBB.*inconsistent_ohlc"):
         load_universe(path, timeframe="1d", validation="strict")
 
 
@@ -126,7 +135,8 @@ def test_halts_listings_and_delistings_are_reported() -> None:
     summary = uni.summary()
     # the documented schedule: every 5th lists late, every 7th delists, every 3rd halts
     assert summary.loc["S004", "first"] == uni.index[20]
-    assert bool(summary.loc["S006", "delists"]) and not bool(summary.loc["S005", "delists"])
+    assert bool(summary.loc["S006", "delists"])
+    assert not bool(summary.loc["S005", "delists"])
     assert uni.halts() == {"S002": 3, "S005": 3, "S008": 3, "S011": 3, "S014": 3}
     # a halted row has no bar and the mark carries the last close
     j = uni.symbols.index("S002")
@@ -139,9 +149,11 @@ def test_halts_listings_and_delistings_are_reported() -> None:
 def test_window_and_select() -> None:
     uni = make_synthetic_universe(4, 30, seed=2)
     part = uni.window(uni.index[5], uni.index[9])
-    assert part.n_bars == 5 and part.close[0].tolist() == uni.close[5].tolist()
+    assert part.n_bars == 5
+    assert part.close[0].tolist() == uni.close[5].tolist()
     sub = uni.select(["S003", "S001"])
-    assert sub.symbols == ("S003", "S001") and sub.close[:, 0].tolist() == uni.close[:, 3].tolist()
+    assert sub.symbols == ("S003", "S001")
+    assert sub.close[:, 0].tolist() == uni.close[:, 3].tolist()
     with pytest.raises(ConfigError, match="Unknown symbol 'S9'"):
         uni.select(["S9"])
     with pytest.raises(DataError, match="holds no bar"):
@@ -151,7 +163,7 @@ def test_window_and_select() -> None:
 def test_the_bundled_stocks_sample_matches_the_one_symbol_samples() -> None:
     uni = load_universe_sample("stocks-1d")
     assert uni.symbols == ("AAPL", "FB", "GOOG", "IBM", "MSFT")
-    assert [s.name for s in list_universe_samples()][0] == "stocks-1d"
+    assert next(s.name for s in list_universe_samples()) == "stocks-1d"
     # listings inside the window, on real data
     assert str(uni.index[uni.first_bar[uni.symbols.index("GOOG")]].date()) == "2004-08-19"
     assert str(uni.index[uni.first_bar[uni.symbols.index("FB")]].date()) == "2012-05-18"
@@ -205,7 +217,7 @@ def test_rows_as_of_counts_complete_rows_only() -> None:
     assert view.decision_times()[0] == uni.index[0] + day
     with pytest.raises(ConfigError, match="no time zone"):
         view.rows_as_of(pd.Timestamp("2020-01-02"))
-    with pytest.raises(ConfigError, match="fast .* must be below slow"):
+    with pytest.raises(ConfigError, match=r"fast .* must be below slow"):
         UniverseView(uni, fast=5, slow=5)
 
 
@@ -213,6 +225,13 @@ def test_universe_rejects_repeated_symbols() -> None:
     idx = pd.DatetimeIndex(["2024-01-01"], tz="UTC")
     arr = np.ones((1, 2))
     with pytest.raises(DataError, match="repeat"):
-        Universe(symbols=("A", "A"), index=idx, timeframe=Timeframe.parse("1d"),
-                 open=arr.copy(), high=arr.copy(), low=arr.copy(), close=arr.copy(),
-                 volume=arr.copy())
+        Universe(
+            symbols=("A", "A"),
+            index=idx,
+            timeframe=Timeframe.parse("1d"),
+            open=arr.copy(),
+            high=arr.copy(),
+            low=arr.copy(),
+            close=arr.copy(),
+            volume=arr.copy(),
+        )

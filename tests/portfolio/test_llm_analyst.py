@@ -45,7 +45,8 @@ def test_the_table_fits_the_token_budget_and_keeps_the_ranking_order() -> None:
     assert ranks == sorted(ranks, reverse=True)
     assert f"{len(shown)} of 300 tradable symbols shown" in messages[-1]["content"]
     decision = analyst(obs)
-    assert decision.source.value == "llm" and analyst.last_prompt_tokens[0] == tokens
+    assert decision.source.value == "llm"
+    assert analyst.last_prompt_tokens[0] == tokens
 
 
 def test_a_valid_answer_becomes_target_weights_with_its_llm_call() -> None:
@@ -56,7 +57,8 @@ def test_a_valid_answer_becomes_target_weights_with_its_llm_call() -> None:
     client = ScriptedClient([answer])
     decision = LLMPortfolioAnalyst(client, mode="table")(obs)
     assert decision.target_weights == {pick[0]: 0.5, pick[1]: 0.25}
-    assert decision.reason == "two trends" and len(decision.llm_calls) == 1
+    assert decision.reason == "two trends"
+    assert len(decision.llm_calls) == 1
     assert decision.llm_calls[0].error is None
 
 
@@ -73,8 +75,10 @@ def test_an_answer_that_breaks_a_rule_abstains_visibly(weights: object, why: str
     obs = _observation(4)
     client = ScriptedClient([json.dumps({"weights": weights})])
     decision = LLMPortfolioAnalyst(client, mode="table", min_table_rows=1)(obs)
-    assert decision.source.value == "abstain" and decision.target_weights is None
-    assert why in decision.reason and why in (decision.llm_calls[0].error or "")
+    assert decision.source.value == "abstain"
+    assert decision.target_weights is None
+    assert why in decision.reason
+    assert why in (decision.llm_calls[0].error or "")
     assert decision.llm_calls[0].raw_response  # the raw answer is kept
 
 
@@ -103,11 +107,13 @@ def test_per_symbol_mode_asks_each_shortlisted_symbol_within_the_budget() -> Non
                                   shortlist=6, top_k=2, invested=0.8)  # fmt: skip
     assert analyst.mode_for(obs) == "per_symbol"
     decision = analyst(obs)
-    assert len(asked) == 6 and len(decision.llm_calls) == 6
+    assert len(asked) == 6
+    assert len(decision.llm_calls) == 6
     assert max(analyst.last_prompt_tokens) <= 250
     assert decision.target_weights == {asked[0]: 0.4, asked[2]: 0.4}
     bad = LLMPortfolioAnalyst(ScriptedClient(['{"score": 7}']), mode="per_symbol")(obs)
-    assert bad.source.value == "abstain" and "scores are numbers in [-1, 1]" in bad.reason
+    assert bad.source.value == "abstain"
+    assert "scores are numbers in [-1, 1]" in bad.reason
 
 
 def test_a_budget_too_small_for_any_prompt_is_a_config_error() -> None:
@@ -123,12 +129,14 @@ def test_the_llm_prompts_are_stored_with_the_step() -> None:
         first = request.messages[-1]["content"].splitlines()[2].split(",")[0]
         return json.dumps({"weights": {first: 0.3}, "reason": "first row"})
 
-    loop = make_portfolio_agent(uni, analyst=LLMPortfolioAnalyst(ScriptedClient(answer),
-                                                                 mode="table"), run_id="kept")
+    loop = make_portfolio_agent(
+        uni, analyst=LLMPortfolioAnalyst(ScriptedClient(answer), mode="table"), run_id="kept"
+    )
     loop.run()
     step = loop.store.steps("kept")[-1]
     parts = step.portfolio.decision.llm_calls[0].request_parts
     kept = read_blobs(loop.store, "kept", list(parts))
-    assert set(kept) == set(parts) and any("symbol,trend,mom,vol,weight" in t for t in kept.values())
+    assert set(kept) == set(parts)
+    assert any("symbol,trend,mom,vol,weight" in t for t in kept.values())
     assert loop.backend.fills  # it traded on the model's weights
     loop.close()

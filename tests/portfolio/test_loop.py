@@ -58,7 +58,8 @@ def test_every_step_is_recorded_with_its_observation() -> None:
     last = steps[-1]
     text = read_blobs(loop.store, "rec", [last.observation_digest])[last.observation_digest]
     obs = PortfolioObservation.from_json(text)
-    assert obs.symbols == uni.symbols and obs.timestamp == last.timestamp
+    assert obs.symbols == uni.symbols
+    assert obs.timestamp == last.timestamp
     assert obs.bars["close"] == tuple(uni.close[-1].tolist())
     assert obs == loop.last_observation
     loop.close()
@@ -73,7 +74,8 @@ def test_a_halted_symbol_is_observed_as_not_tradable() -> None:
     loop.run(halted + 1)
     obs = loop.last_observation
     assert obs is not None
-    assert obs.tradable[j] is False and obs.bars["close"][j] is None
+    assert obs.tradable[j] is False
+    assert obs.bars["close"][j] is None
     assert obs.marks[j] == uni.close[halted - 1, j]
     late = uni.symbols.index("S004")  # lists at row 25
     assert loop.store.steps("halt")[0].portfolio is not None
@@ -94,11 +96,13 @@ def test_a_failing_stage_is_recorded_and_nothing_trades() -> None:
     with pytest.raises(StageError, match="failed in analyze: RuntimeError: analyst exploded"):
         loop.step()
     rec = loop.store.steps("boom")[0]
-    assert rec.failed_stage == "analyze" and rec.portfolio.n_orders == 0
+    assert rec.failed_stage == "analyze"
+    assert rec.portfolio.n_orders == 0
     loop.close()
     carry = make_portfolio_agent(uni, analyst=_Boom(), run_id="carry", on_error="abstain")
     carry.run()
-    assert len(carry.store.steps("carry")) == 20 and not carry.backend.fills
+    assert len(carry.store.steps("carry")) == 20
+    assert not carry.backend.fills
     carry.close()
 
 
@@ -132,9 +136,9 @@ def test_the_ranking_analyst_holds_the_top_scores() -> None:
 
 
 def test_weights_to_orders_band_lot_and_decisions() -> None:
-    kw = dict(symbols=("A", "B", "C"), positions=np.array([10.0, 5.0, 0.0]),
-              marks=np.array([10.0, 20.0, np.nan]), tradable=np.array([True, True, True]),
-              equity=1000.0)  # fmt: skip
+    kw = {"symbols": ("A", "B", "C"), "positions": np.array([10.0, 5.0, 0.0]),
+              "marks": np.array([10.0, 20.0, np.nan]), "tradable": np.array([True, True, True]),
+              "equity": 1000.0}  # fmt: skip
     d = PortfolioDecision(timestamp=T0, target_weights={"A": 0.104, "C": 0.5}, source="rules")
     # A: 0.4 units (4 of notional) is under the band; B closes out (0 weight) despite the band;
     # C has no mark: no order
@@ -158,7 +162,7 @@ def _snap() -> PortfolioSnapshot:
 
 
 def test_portfolio_records_validate_their_columns() -> None:
-    bars = {k: (1.0, None) for k in ("open", "high", "low", "close", "volume")}
+    bars = dict.fromkeys(("open", "high", "low", "close", "volume"), (1.0, None))
     obs = PortfolioObservation(timestamp=T0, timeframe="1d", symbols=("A", "B"),
                                tradable=(True, False), bars=bars, marks=(1.0, 2.0),
                                features={"trend": (0.5, None)}, weights=(0.0, 0.0),
@@ -191,9 +195,8 @@ def test_limits_reject_what_the_analyst_overweights() -> None:
     loop.run()
     steps = loop.store.steps("lim")
     rejected = [v for s in steps for v in s.rejections]
-    assert rejected and {(v.rule, v.client_order_id) for v in rejected} == {
-        ("symbol_weight", capped)
-    }
+    assert rejected
+    assert {(v.rule, v.client_order_id) for v in rejected} == {("symbol_weight", capped)}
     assert all(s.portfolio.weights.get(capped, 0.0) == 0.0 for s in steps)
     assert sum(s.portfolio.n_orders for s in steps) > 0  # the others still traded
     assert sum(s.portfolio.n_rejected for s in steps) == len(rejected)

@@ -54,8 +54,10 @@ def _assert_same_fills(loop, res: backtest.BacktestResult) -> None:
         be.kernel_prices()["close"].to_numpy()[last] - marks
     )
     assert math.isclose(
-        be.init_cash + math.fsum(sleeves.tolist()) - float(prices_used.sum()), be.equity(),
-        rel_tol=0, abs_tol=1e-6,
+        be.init_cash + math.fsum(sleeves.tolist()) - float(prices_used.sum()),
+        be.equity(),
+        rel_tol=0,
+        abs_tol=1e-6,
     )
 
 

@@ -286,8 +286,10 @@ def portfolio_measures(
             if sym in groups:
                 per[groups[sym]] = per.get(groups[sym], 0.0) + abs(w)
         for g, total in sorted(per.items()):  # groups in name order (the written rule)
-            out[f"group_weight:{g}"] = (total, cap if not isinstance(cap, dict) else
-                                        cap.get(g, math.inf))
+            out[f"group_weight:{g}"] = (
+                total,
+                cap if not isinstance(cap, dict) else cap.get(g, math.inf),
+            )
     if limits.get("spot", True):
         out["buying_power"] = (-cash_after / equity, -limits.get("cash_buffer", 0.0))
     return out
@@ -307,12 +309,14 @@ def portfolio_oracle(
     cash: float,
 ) -> dict[str, str]:
     """Which orders pass: symbol -> rule that rejects it ("" when it passes); orders of 0 absent."""
-    mark = {s: (m if math.isfinite(m) and m > 0 else 0.0) for s, m in zip(symbols, marks)}
-    pos = dict(zip(symbols, positions))
-    order = {s: o for s, o in zip(symbols, orders) if o != 0.0}
+    mark = {
+        s: (m if math.isfinite(m) and m > 0 else 0.0) for s, m in zip(symbols, marks, strict=False)
+    }
+    pos = dict(zip(symbols, positions, strict=False))
+    order = {s: o for s, o in zip(symbols, orders, strict=False) if o != 0.0}
     equity = cash + sum(pos[s] * mark[s] for s in symbols)
     if not (math.isfinite(equity) and equity > 0):
-        return {s: "equity" for s in order}
+        return dict.fromkeys(order, "equity")
     fee = limits.get("fee_rate", 0.0)
     verdict: dict[str, str] = {}
     grows: dict[str, bool] = {}
@@ -327,8 +331,10 @@ def portfolio_oracle(
             verdict[s] = "not_tradable"
         elif not limits.get("allow_short", False) and o < 0 and after < -1e-9 * max(1, abs(pos[s])):
             verdict[s] = "no_short"
-        elif (limits.get("max_order_weight") is not None
-              and abs(o) * mark[s] / equity > limits["max_order_weight"] + 1e-9):
+        elif (
+            limits.get("max_order_weight") is not None
+            and abs(o) * mark[s] / equity > limits["max_order_weight"] + 1e-9
+        ):
             verdict[s] = "order_weight"
         else:
             cap = (limits.get("symbol_max_weight") or {}).get(s, limits.get("max_weight"))

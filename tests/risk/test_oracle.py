@@ -607,19 +607,27 @@ def portfolio_case(draw: st.DrawFn) -> tuple[dict, list, list, list, list, list,
     n = draw(st.integers(1, 40))
     symbols = [f"S{i:02d}" for i in range(n)]
     allow_short = draw(st.booleans())
-    marks = [draw(st.floats(1.0, 500.0) | st.just(math.nan)) if draw(st.integers(0, 9)) == 0
-             else draw(st.floats(1.0, 500.0)) for _ in range(n)]
+    marks = [
+        draw(st.floats(1.0, 500.0) | st.just(math.nan))
+        if draw(st.integers(0, 9)) == 0
+        else draw(st.floats(1.0, 500.0))
+        for _ in range(n)
+    ]
     lo = -50.0 if allow_short else 0.0
     positions = [draw(st.sampled_from([0.0, 0.0]) | st.floats(lo, 50.0)) for _ in range(n)]
     sizes = st.just(0.0) | st.floats(-80.0, 80.0) | st.floats(-80.0, 80.0) | st.just(math.inf)
     orders = [draw(sizes) for _ in range(n)]
     tradable = [draw(st.integers(0, 7)) != 0 for _ in range(n)]
-    groups = {s: draw(st.sampled_from(["tech", "energy", "banks"])) for s in symbols
-              if draw(st.booleans())}
+    groups = {
+        s: draw(st.sampled_from(["tech", "energy", "banks"]))
+        for s in symbols
+        if draw(st.booleans())
+    }
     limits = {
         "max_weight": draw(_CAP),
-        "symbol_max_weight": {s: draw(st.floats(0.0, 0.5)) for s in symbols[:3]
-                              if draw(st.booleans())},
+        "symbol_max_weight": {
+            s: draw(st.floats(0.0, 0.5)) for s in symbols[:3] if draw(st.booleans())
+        },
         "max_order_weight": draw(_CAP),
         "max_gross": draw(st.none() | st.floats(0.2, 2.0)),
         "max_net": draw(st.none() | st.floats(0.0, 1.5)),
@@ -639,9 +647,14 @@ def portfolio_case(draw: st.DrawFn) -> tuple[dict, list, list, list, list, list,
 def test_portfolio_risk_agrees_with_the_portfolio_oracle(case) -> None:
     limits, symbols, orders, positions, marks, tradable, cash = case
     result = check_portfolio(
-        PortfolioLimits(**limits), symbols=symbols, orders=np.array(orders),
-        positions=np.array(positions), marks=np.array(marks), tradable=np.array(tradable),
-        cash=cash, timestamp=START,
+        PortfolioLimits(**limits),
+        symbols=symbols,
+        orders=np.array(orders),
+        positions=np.array(positions),
+        marks=np.array(marks),
+        tradable=np.array(tradable),
+        cash=cash,
+        timestamp=START,
     )
     expected = portfolio_oracle(limits, symbols, orders, positions, marks, tradable, cash)
     got = {s: r for s, r, o in zip(symbols, result.rules, orders, strict=True) if o != 0.0}
@@ -650,25 +663,35 @@ def test_portfolio_risk_agrees_with_the_portfolio_oracle(case) -> None:
     # every rejected order has its verdict, naming the symbol; nothing approved has one
     rejected = {v.client_order_id for v in result.order_verdicts}
     assert rejected == {s for s, r in expected.items() if r}
-    for rule in sorted({r.split(":")[0] + (":" + r.split(":")[1] if ":" in r else "")
-                        for r in expected.values() if r}):
+    for rule in sorted(
+        {
+            r.split(":")[0] + (":" + r.split(":")[1] if ":" in r else "")
+            for r in expected.values()
+            if r
+        }
+    ):
         event(f"rule {rule.split(':group')[0]}")
     # fail-closed invariants, checked on the oracle's own arithmetic: an untradable symbol never
     # trades; if any order that grows a position passed, the book after it is within every limit
     assert not any(result.approved[j] and not tradable[j] for j in range(len(symbols)))
     passing = [s for s in symbols if expected.get(s) == ""]
-    mark = {s: (m if math.isfinite(m) and m > 0 else 0.0) for s, m in zip(symbols, marks)}
-    equity = cash + sum(p * mark[s] for s, p in zip(symbols, positions))
+    mark = {
+        s: (m if math.isfinite(m) and m > 0 else 0.0) for s, m in zip(symbols, marks, strict=False)
+    }
+    equity = cash + sum(p * mark[s] for s, p in zip(symbols, positions, strict=False))
     if equity > 0 and passing:
         w = {}
         c = cash
-        for s, o, p in zip(symbols, orders, positions):
+        for s, o, p in zip(symbols, orders, positions, strict=False):
             q = p + (o if s in passing else 0.0)
             w[s] = q * mark[s] / equity
             if s in passing:
                 c -= o * mark[s] + limits["fee_rate"] * abs(o * mark[s])
-        grew = [s for s, o, p in zip(symbols, orders, positions)
-                if s in passing and (abs(p + o) > abs(p) * (1 + 1e-9) or (p + o) * p < 0)]
+        grew = [
+            s
+            for s, o, p in zip(symbols, orders, positions, strict=False)
+            if s in passing and (abs(p + o) > abs(p) * (1 + 1e-9) or (p + o) * p < 0)
+        ]
         if grew:
             for name, (obs, lim) in portfolio_measures(limits, w, c, equity).items():
                 assert obs <= lim + 1e-9 * max(1.0, abs(lim)), (name, obs, lim)
@@ -676,23 +699,47 @@ def test_portfolio_risk_agrees_with_the_portfolio_oracle(case) -> None:
 
 def test_a_halted_symbol_never_trades_and_a_broken_check_approves_nothing() -> None:
     limits = PortfolioLimits(max_weight=0.5)
-    res = check_portfolio(limits, symbols=["A", "B"], orders=np.array([1.0, 1.0]),
-                          positions=np.zeros(2), marks=np.array([10.0, 10.0]),
-                          tradable=np.array([False, True]), cash=100.0, timestamp=START)
+    res = check_portfolio(
+        limits,
+        symbols=["A", "B"],
+        orders=np.array([1.0, 1.0]),
+        positions=np.zeros(2),
+        marks=np.array([10.0, 10.0]),
+        tradable=np.array([False, True]),
+        cash=100.0,
+        timestamp=START,
+    )
     assert res.rules == ("not_tradable", "")
-    broken = check_portfolio(limits, symbols=["A", "B"], orders=np.array([1.0]),
-                             positions=np.zeros(2), marks=np.array([10.0, 10.0]),
-                             tradable=np.array([True, True]), cash=100.0, timestamp=START)
-    assert not broken.approved.any() and {v.rule for v in broken.order_verdicts} == {"error"}
+    broken = check_portfolio(
+        limits,
+        symbols=["A", "B"],
+        orders=np.array([1.0]),
+        positions=np.zeros(2),
+        marks=np.array([10.0, 10.0]),
+        tradable=np.array([True, True]),
+        cash=100.0,
+        timestamp=START,
+    )
+    assert not broken.approved.any()
+    assert {v.rule for v in broken.order_verdicts} == {"error"}
 
 
 def test_a_sector_over_its_limit_rejects_the_orders_that_grow_it() -> None:
-    limits = PortfolioLimits(groups={"A": "tech", "B": "tech", "C": "banks"},
-                             max_group_weight=0.5, max_gross=None)
-    res = check_portfolio(limits, symbols=["A", "B", "C"], orders=np.array([30.0, 30.0, 10.0]),
-                          positions=np.array([0.0, 0.0, 5.0]), marks=np.array([10.0, 10.0, 10.0]),
-                          tradable=np.array([True, True, True]), cash=1000.0, timestamp=START)
+    limits = PortfolioLimits(
+        groups={"A": "tech", "B": "tech", "C": "banks"}, max_group_weight=0.5, max_gross=None
+    )
+    res = check_portfolio(
+        limits,
+        symbols=["A", "B", "C"],
+        orders=np.array([30.0, 30.0, 10.0]),
+        positions=np.array([0.0, 0.0, 5.0]),
+        marks=np.array([10.0, 10.0, 10.0]),
+        tradable=np.array([True, True, True]),
+        cash=1000.0,
+        timestamp=START,
+    )
     # tech would be 600/1050 > 0.5: every growing order is rejected, the group verdict says why
     assert res.rules == ("portfolio:group_weight:tech",) * 3
     group = next(v for v in res.portfolio_verdicts if v.rule == "portfolio:group_weight:tech")
-    assert not group.approved and group.limit == 0.5
+    assert not group.approved
+    assert group.limit == 0.5

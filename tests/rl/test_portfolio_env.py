@@ -24,7 +24,8 @@ def test_the_portfolio_env_passes_both_checkers(universe) -> None:
     env = gymnasium.make(PORTFOLIO_ENV_ID, data=universe, episode_length=30, warmup=20)
     gym_check_env(env.unwrapped)
     sb3_check_env(env.unwrapped)
-    assert env.action_space.shape == (6,) and env.observation_space.shape == (36,)
+    assert env.action_space.shape == (6,)
+    assert env.observation_space.shape == (36,)
 
 
 def test_actions_become_capped_weights_on_tradable_symbols(universe) -> None:
@@ -46,14 +47,17 @@ def test_reward_is_the_log_growth_of_the_engines_equity(universe) -> None:
     total, equity = 0.0, info["equity"]
     rng = np.random.default_rng(0)
     for _ in range(20):
-        obs, reward, terminated, truncated, info = env.step(rng.uniform(-1, 1, 6).astype(np.float32))
+        obs, reward, terminated, truncated, info = env.step(
+            rng.uniform(-1, 1, 6).astype(np.float32)
+        )
         total += float(reward)
         assert env.observation_space.contains(obs)
         if terminated or truncated:
             break
     assert truncated
     assert math.isclose(math.exp(total) * equity, info["equity"], rel_tol=1e-9)
-    assert env._backend is not None and env._backend.fills  # it traded on the fill model
+    assert env._backend is not None
+    assert env._backend.fills
 
 
 def test_bad_settings_are_refused(universe) -> None:
