@@ -75,3 +75,12 @@ def test_the_widget_shows_a_step(run) -> None:
     )
     view.clear()
     assert view.detail.value == "<p>no steps yet</p>"
+
+
+def test_the_one_symbol_report_points_a_portfolio_run_to_its_own(run) -> None:
+    from axon_lab.explain import build_report
+
+    loop, _ = run
+    with pytest.raises(ConfigError, match="is a portfolio run"):
+        build_report(loop.store, "views")
+    assert loop.report().steps == 120
