@@ -5,7 +5,8 @@
 :mod:`axon_lab.data.universe`). Orders whose notional is below ``band x equity`` are skipped, so a
 book that drifted a little is not churned every step. With a ``lot_size`` the order is rounded
 toward zero to a multiple of it. Per-symbol decisions trade their own quantities (buy +, sell -,
-hold 0).
+hold 0) as market orders; a per-symbol decision with another order type or with a stop-loss or
+take-profit is refused (the portfolio backend fills market orders only), not silently changed.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from axon_lab.errors import ConfigError
-from axon_lab.records import Action, PortfolioDecision
+from axon_lab.records import Action, OrderType, PortfolioDecision
 
 __all__ = ["target_vector", "weights_to_orders"]
 
@@ -85,6 +86,12 @@ def weights_to_orders(
         for d in decision.decisions:
             if d.symbol not in col:
                 raise ConfigError(f"decision for {d.symbol!r}, which is not in the universe")
+            if d.order_type is not OrderType.MARKET or d.stop_loss or d.take_profit:
+                raise ConfigError(
+                    f"decision for {d.symbol!r} is a {d.order_type.value} order with brackets "
+                    f"{d.stop_loss}/{d.take_profit}; the portfolio backend fills market orders "
+                    "only: decide market orders without stop_loss/take_profit"
+                )
             if d.action is not Action.HOLD and d.quantity is not None:
                 orders[col[d.symbol]] = d.quantity if d.action is Action.BUY else -d.quantity
     else:

@@ -201,3 +201,29 @@ def test_limits_reject_what_the_analyst_overweights() -> None:
     assert sum(s.portfolio.n_orders for s in steps) > 0  # the others still traded
     assert sum(s.portfolio.n_rejected for s in steps) == len(rejected)
     loop.close()
+
+
+def test_per_symbol_limit_orders_are_refused_not_changed() -> None:
+    per = PortfolioDecision(
+        timestamp=T0,
+        source="rules",
+        decisions=(
+            Decision(action=Action.BUY, symbol="A", quantity=2.0, order_type="limit",
+                     price=9.0, confidence=0.9, source="rules"),
+        ),
+    )  # fmt: skip
+    with pytest.raises(ConfigError, match="fills market orders only"):
+        weights_to_orders(per, symbols=("A",), positions=np.zeros(1), marks=np.array([10.0]),
+                          tradable=np.array([True]), equity=100.0)  # fmt: skip
+
+
+def test_the_one_symbol_observation_reader_points_to_the_portfolio_one() -> None:
+    from axon_lab.explain import observation
+    from axon_lab.portfolio import portfolio_observation
+
+    loop = make_portfolio_agent(make_synthetic_universe(3, 10, seed=1), run_id="o")
+    loop.run()
+    with pytest.raises(ConfigError, match="is a portfolio step"):
+        observation(loop.store, "o", 3)
+    assert portfolio_observation(loop.store, "o", 3).symbols == ("S000", "S001", "S002")
+    loop.close()
