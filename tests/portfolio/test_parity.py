@@ -7,10 +7,12 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from axon_lab import backtest
-from axon_lab.data import make_synthetic_universe
-from axon_lab.portfolio import RankingAnalyst, make_portfolio_agent
+from axon_lab.data import UniverseView, make_synthetic_universe
+from axon_lab.portfolio import PortfolioSimBackend, RankingAnalyst, make_portfolio_agent
 from axon_lab.records import PortfolioDecision, PortfolioObservation
 from axon_lab.risk import PortfolioLimits
 
@@ -123,3 +125,43 @@ def test_pnl_by_symbol_sums_to_the_step_pnl(n_symbols: int) -> None:
         traded += s.portfolio.n_orders
     assert traded > 0
     loop.close()
+
+
+# ---------------------------------------------------------------------------- random order streams
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    n_symbols=st.integers(1, 6),
+    fees=st.sampled_from([0.0, 0.001]),
+    slippage=st.sampled_from([0.0, 10.0]),
+    every=st.integers(1, 3),
+)
+def test_any_order_stream_fills_as_the_engine_fills_it(
+    seed: int, n_symbols: int, fees: float, slippage: float, every: int
+) -> None:
+    uni = make_synthetic_universe(n_symbols, 60, seed=seed, listings=True)
+    view = UniverseView(uni, fast=2, slow=5)
+    be = PortfolioSimBackend(view, cash=10_000.0, fees=fees, slippage_bps=slippage)
+    rng = np.random.default_rng(seed)
+    for row in range(1, 60, every):
+        be.advance_to_row(row)
+        sizes = np.where(rng.random(n_symbols) < 0.4, rng.normal(0, 20, n_symbols), 0.0)
+        # only symbols with a bar now may be ordered (the loop's rule), sells may exceed holdings
+        be.submit(np.where(view.has_bar[row - 1], np.round(sizes, 3), 0.0))
+    be.advance_to_row(60)
+    log = be.order_log
+    sent = log[log["status"] == "sent"][["bar", "col", "size"]]
+    res = backtest.run(be.kernel_prices(), orders=sent, init_cash=be.sleeve_cash, fees=fees,
+                       slippage_bps=slippage)  # fmt: skip
+    eng = res.orders
+    got = sorted(
+        (uni.symbols.index(f.symbol), uni.index.get_loc(pd.Timestamp(f.timestamp)),
+         f.quantity if f.side.value == "buy" else -f.quantity, f.price, f.fee)
+        for f in be.fills
+    )  # fmt: skip
+    want = sorted(zip(eng["col"].astype(int), eng["bar"], eng["size"], eng["price"], eng["fee"],
+                      strict=True))  # fmt: skip
+    assert got == [tuple(w) for w in want]
+    np.testing.assert_array_equal(res.positions.to_numpy()[-1], be.positions)

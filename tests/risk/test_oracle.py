@@ -20,6 +20,12 @@ modules. It is fed the same random interleavings of place, replace, cancel, part
   the backend;
 * checks that every refusal is a verdict in the report and changed nothing at the backend.
 
+Many symbols (issue 22): :func:`portfolio_oracle` writes the portfolio risk line's rules again in
+plain Python (per order, then on the book) and must agree with
+:func:`~axon_lab.risk.check_portfolio` on random books of up to 40 symbols with halts, missing
+marks, shorts and sector groups; if an order that grows a position passes, the book after the
+rebalance is within every limit.
+
 Run ``HYPOTHESIS_PROFILE=thorough pytest tests/risk/test_oracle.py`` for >= 100k sequences.
 The named tests at the end are regressions from the issue's list and minimal reproductions of
 what the oracle found.
@@ -29,8 +35,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 from datetime import timedelta
 
+import numpy as np
 import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
@@ -39,7 +47,15 @@ from axon_lab.backends import MockTradingBackend, OmsTradingBackend, run_sync
 from axon_lab.clock import SimulatedClock
 from axon_lab.errors import AxonError, BackendError
 from axon_lab.records import DefenceLine, OrderRequest, OrderStatus
-from axon_lab.risk import GateState, KillSwitch, PnLCircuitBreaker, RiskChain, RiskLimits
+from axon_lab.risk import (
+    GateState,
+    KillSwitch,
+    PnLCircuitBreaker,
+    PortfolioLimits,
+    RiskChain,
+    RiskLimits,
+    check_portfolio,
+)
 
 from ._oracle_model import (
     ABS,
@@ -50,6 +66,8 @@ from ._oracle_model import (
     ModelOrder,
     _at_most,
     _close,
+    portfolio_measures,
+    portfolio_oracle,
 )
 
 
@@ -591,13 +609,6 @@ def test_an_outside_fill_never_takes_spot_cash_below_zero():
 # Issue 22: the portfolio risk line against the portfolio oracle of _oracle_model, on random
 # books of up to 40 symbols, with halts, missing marks, shorts and sector groups.
 
-import math  # noqa: E402
-
-import numpy as np  # noqa: E402
-
-from axon_lab.risk import PortfolioLimits, check_portfolio  # noqa: E402
-
-from ._oracle_model import portfolio_measures, portfolio_oracle  # noqa: E402
 
 _CAP = st.none() | st.floats(0.05, 1.5)
 
