@@ -252,11 +252,19 @@ class PortfolioSimBackend:
             return ()
         opens = self.universe.index.asi8
         syms = self.universe.symbols
+        rows = records.tolist()
+        # each fill's position before it: walk back from the kernel's final positions
+        running: dict[int, float] = {}
+        before: list[float] = []
+        for row in reversed(rows):
+            c = int(row[_R_COL])
+            running[c] = running.get(c, float(self._state[c, _S_POS])) - row[_R_SIZE]
+            before.append(running[c])
+        before.reverse()
         out = []
-        for row in records.tolist():
+        for row, held in zip(rows, before, strict=True):
             c, bar, size, price, fee = int(row[_R_COL]), int(row[_R_BAR]), row[_R_SIZE], \
                 row[_R_PRICE], row[_R_FEE]  # fmt: skip
-            held = self._state[c, _S_POS] - size  # before this fill
             after = held + size
             if held == 0.0 or held * size > 0.0:
                 self._avg[c] = (abs(held) * self._avg[c] + abs(size) * price) / abs(after)

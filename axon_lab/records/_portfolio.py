@@ -17,6 +17,7 @@ from pydantic import Field, model_validator
 from axon_lab.records._analysis import LLMCall
 from axon_lab.records._base import (
     Finite,
+    NonNegativeFinite,
     NonNegativeInt,
     PositiveFinite,
     Probability,
@@ -61,7 +62,7 @@ class PortfolioObservation(Record):
     timeframe: str = Field(min_length=1)
     symbols: tuple[Symbol, ...] = Field(min_length=1)
     tradable: tuple[bool, ...]
-    bars: dict[str, tuple[PositiveFinite | None, ...]]
+    bars: dict[str, tuple[NonNegativeFinite | None, ...]]  # (a volume may be 0)
     marks: tuple[PositiveFinite | None, ...]
     features: dict[str, tuple[Finite | None, ...]] = Field(default_factory=dict)
     weights: tuple[Finite, ...]

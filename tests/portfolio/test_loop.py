@@ -227,3 +227,29 @@ def test_the_one_symbol_observation_reader_points_to_the_portfolio_one() -> None
         observation(loop.store, "o", 3)
     assert portfolio_observation(loop.store, "o", 3).symbols == ("S000", "S001", "S002")
     loop.close()
+
+
+def test_the_snapshot_carries_each_positions_average_entry_price() -> None:
+    uni = make_synthetic_universe(6, 150, seed=13)
+    loop = make_portfolio_agent(uni, analyst=RankingAnalyst(top_k=3), fees=0.001, run_id="avg")
+    loop.run()
+    # the average entry price of what is held, from the fills alone: buys that add to a long
+    # position average in, sells reduce it at the same average, a flat position forgets it
+    qty: dict[str, float] = {}
+    cost: dict[str, float] = {}
+    for f in loop.backend.fills:
+        q = qty.get(f.symbol, 0.0)
+        if f.side.value == "buy":
+            cost[f.symbol] = cost.get(f.symbol, 0.0) + f.quantity * f.price
+            qty[f.symbol] = q + f.quantity
+        else:
+            left = q - f.quantity
+            cost[f.symbol] = 0.0 if abs(left) < 1e-9 else cost[f.symbol] * left / q
+            qty[f.symbol] = left
+    snap = loop.backend.snapshot(loop.last_record.timestamp)
+    assert snap.positions
+    for sym, pos in snap.positions.items():
+        assert math.isclose(pos.quantity, qty[sym], rel_tol=1e-9)
+        assert math.isclose(pos.avg_price, cost[sym] / qty[sym], rel_tol=1e-9)
+    assert math.isclose(snap.equity, loop.last_record.equity, rel_tol=1e-12)
+    loop.close()
