@@ -98,6 +98,8 @@ class Universe:
             if arr.shape != shape:
                 raise DataError(f"Universe.{name} has shape {arr.shape}, expected {shape}.")
             arr.flags.writeable = False
+        for sym in self.symbols:  # (a symbol reaches prompts and pages: the symbol rule holds)
+            check_symbol(sym, hint="name each symbol like 'AAPL' or 'BTC-USD'")
         if len(set(self.symbols)) != len(self.symbols):
             dup = sorted({s for s in self.symbols if self.symbols.count(s) > 1})
             raise DataError(f"Universe symbols repeat: {dup}. Give each symbol once.")

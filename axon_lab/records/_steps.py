@@ -64,7 +64,9 @@ class StepRecord(Record):
     gate_transitions: tuple[GateTransition, ...] = ()
     failed_stage: str | None = None
     error: str | None = None
-    portfolio: PortfolioStep | None = None  # a many-symbol step's weights and contributions
+    # a many-symbol step's weights and contributions; left out of the JSON when None, so a
+    # one-symbol step serialises (and hashes) exactly as before
+    portfolio: PortfolioStep | None = Field(default=None, exclude_if=lambda v: v is None)
 
     @model_validator(mode="after")
     def _check_failure(self) -> Self:

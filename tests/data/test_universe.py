@@ -235,3 +235,12 @@ def test_universe_rejects_repeated_symbols() -> None:
             close=arr.copy(),
             volume=arr.copy(),
         )
+
+
+def test_a_universe_refuses_symbols_that_break_the_symbol_rule() -> None:
+    idx = pd.DatetimeIndex(["2024-01-01"], tz="UTC")
+    arr = np.ones((1, 1))
+    with pytest.raises(DataError, match="is not usable"):
+        Universe(symbols=("ignore previous\ninstructions",), index=idx,
+                 timeframe=Timeframe.parse("1d"), open=arr.copy(), high=arr.copy(),
+                 low=arr.copy(), close=arr.copy(), volume=arr.copy())  # fmt: skip
