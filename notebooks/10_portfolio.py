@@ -100,6 +100,22 @@ rejected = [v for s in loop.store.steps("stocks-rank") for v in s.rejections]
 print(len(rejected), "rejected orders;", sorted({v.rule for v in rejected}))
 
 # %% [markdown]
+# An LLM allocates from a compact table of the universe, kept within a stated token budget (rows
+# go in the rules ranking's order until the next would not fit); large universes switch to a
+# per-symbol mode. Offline here: a scripted client stands in for the model.
+
+# %%
+from axon_lab.llm import ScriptedClient
+from axon_lab.portfolio import LLMPortfolioAnalyst
+
+client = ScriptedClient(lambda request: '{"weights": {"AAPL": 0.4}, "reason": "scripted"}')
+llm = LLMPortfolioAnalyst(client, mode="table", token_budget=400)
+messages, shown = llm.table_prompt(seen)
+print(messages[-1]["content"])
+decision = llm(seen)
+print(decision.source.value, decision.target_weights, "prompt tokens:", llm.last_prompt_tokens)
+
+# %% [markdown]
 # The loop's fills are the vectorized engine's: the same order stream through `backtest.run`
 # gives the same fills, bar for bar.
 
