@@ -47,12 +47,8 @@ from axon_lab.data.report import DataRepairWarning, DroppedBar, Gap, ValidationR
 from axon_lab.data.resample import resample_ohlcv
 from axon_lab.data.samples import SampleInfo, list_samples, load_sample, sample_path
 from axon_lab.data.synthetic import DEFAULT_REGIMES, Regime, make_synthetic
-from axon_lab.data.universe import (
-    Universe,
-    align_universe,
-    load_universe,
-    make_synthetic_universe,
-)
+from axon_lab.data.universe import Universe, align_universe
+from axon_lab.data.universe_load import load_universe, make_synthetic_universe
 from axon_lab.data.universe_samples import (
     UniverseSampleInfo,
     list_universe_samples,

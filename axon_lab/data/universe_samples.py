@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from axon_lab.data.samples import sample_path
-from axon_lab.data.universe import Universe, load_universe, make_synthetic_universe
+from axon_lab.data.universe import Universe
+from axon_lab.data.universe_load import load_universe, make_synthetic_universe
 from axon_lab.errors import ConfigError
 
 __all__ = ["UniverseSampleInfo", "list_universe_samples", "load_universe_sample"]
