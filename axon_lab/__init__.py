@@ -17,13 +17,17 @@ if TYPE_CHECKING:  # the names as mypy and editors see them
     from axon_lab.data import (
         MarketView,
         Timeframe,
+        Universe,
         ValidationReport,
         compute_features,
         list_samples,
+        list_universe_samples,
         load_csv,
         load_ohlcv,
         load_parquet,
         load_sample,
+        load_universe,
+        load_universe_sample,
         make_synthetic,
         resample_ohlcv,
         validate_ohlcv,
@@ -58,6 +62,7 @@ if TYPE_CHECKING:  # the names as mypy and editors see them
         ToolExecutor,
         make_agent,
     )
+    from axon_lab.portfolio import make_portfolio_agent
     from axon_lab.records import (
         Action,
         Analysis,
@@ -125,6 +130,12 @@ __all__ = [
     "make_synthetic",
     "resample_ohlcv",
     "validate_ohlcv",
+    # many symbols: universes and the portfolio loop
+    "Universe",
+    "load_universe",
+    "load_universe_sample",
+    "list_universe_samples",
+    "make_portfolio_agent",
     # trading pipeline: tools, risk defence lines, backends, metrics
     "make_trading_tools",
     "ToolRegistry",
@@ -209,6 +220,11 @@ _LAZY: dict[str, str] = {
     "make_synthetic": "axon_lab.data",
     "resample_ohlcv": "axon_lab.data",
     "validate_ohlcv": "axon_lab.data",
+    "Universe": "axon_lab.data",
+    "load_universe": "axon_lab.data",
+    "load_universe_sample": "axon_lab.data",
+    "list_universe_samples": "axon_lab.data",
+    "make_portfolio_agent": "axon_lab.portfolio",
     "AxonError": "axon_lab.errors",
     "BackendError": "axon_lab.errors",
     "BudgetExceededError": "axon_lab.errors",
@@ -289,6 +305,7 @@ _SUBPACKAGES = frozenset(
         "memory",
         "metrics",
         "oader",
+        "portfolio",
         "records",
         "risk",
         "rl",

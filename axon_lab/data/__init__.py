@@ -49,6 +49,15 @@ from axon_lab.data.report import DataRepairWarning, DroppedBar, Gap, ValidationR
 from axon_lab.data.resample import resample_ohlcv
 from axon_lab.data.samples import SampleInfo, list_samples, load_sample, sample_path
 from axon_lab.data.synthetic import DEFAULT_REGIMES, Regime, make_synthetic
+from axon_lab.data.universe import Universe, align_universe
+from axon_lab.data.universe_load import load_universe, make_synthetic_universe
+from axon_lab.data.universe_samples import (
+    UniverseSampleInfo,
+    list_universe_samples,
+    load_universe_sample,
+)
+from axon_lab.data.universe_view import FEATURES as UNIVERSE_FEATURES
+from axon_lab.data.universe_view import UniverseView
 from axon_lab.data.validation import validate_ohlcv
 from axon_lab.data.view import MarketView
 
@@ -111,4 +120,14 @@ __all__ = [
     "DocumentFeed",
     "load_documents",
     "make_documents",
+    # many symbols on one clock
+    "Universe",
+    "align_universe",
+    "load_universe",
+    "make_synthetic_universe",
+    "UniverseSampleInfo",
+    "list_universe_samples",
+    "load_universe_sample",
+    "UniverseView",
+    "UNIVERSE_FEATURES",
 ]

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from axon_lab.errors import StoreError
+from axon_lab.errors import ConfigError, StoreError
 from axon_lab.llm import request_json as join_request
 from axon_lab.records import LLMCall, Observation, StepRecord
 
@@ -131,6 +131,7 @@ def observation(store: ExplainStore, run_id: str, step: int) -> Observation:
 
     Raises:
         StoreError: If the step does not exist or its observation was not kept.
+        ConfigError: If it is a portfolio step (read it with portfolio_observation).
     """
     table = _schema.steps
     query = select(table.c.record_json).where(table.c.run_id == run_id, table.c.step == step)
@@ -138,7 +139,13 @@ def observation(store: ExplainStore, run_id: str, step: int) -> Observation:
         text = conn.execute(query).scalar_one_or_none()
     if text is None:
         raise StoreError(f"run {run_id!r} has no step {step}; list its steps with store.steps")
-    digest = parse_record(StepRecord, text, "step").observation_digest
+    step_record = parse_record(StepRecord, text, "step")
+    if step_record.portfolio is not None:
+        raise ConfigError(
+            f"step {step} of run {run_id!r} is a portfolio step; read its observation with "
+            "axon_lab.portfolio.portfolio_observation(store, run_id, step)"
+        )
+    digest = step_record.observation_digest
     kept = read_blobs(store, run_id, [digest]).get(digest)
     if kept is None:
         raise StoreError(

@@ -327,6 +327,11 @@ def build_report(
     steps = store.steps(run_id)
     if not steps:
         raise ConfigError(f"run {run_id!r} has no steps yet; run the loop first")
+    if steps[0].portfolio is not None:
+        raise ConfigError(
+            f"run {run_id!r} is a portfolio run (many symbols); report it with "
+            "axon_lab.portfolio.build_portfolio_report(store, run_id) or loop.report()"
+        )
     start_value = steps[0].equity - steps[0].pnl
     equity = [s.equity for s in steps]
     ppy = periods_per_year([s.timestamp for s in steps])

@@ -44,6 +44,9 @@ def _seen(step: StepRecord) -> list[str]:
     if step.analysis is not None:
         for call in step.analysis.llm_calls:
             digests.extend(call.request_parts)
+    if step.portfolio is not None and step.portfolio.decision is not None:
+        for call in step.portfolio.decision.llm_calls:  # a portfolio step's LLM calls
+            digests.extend(call.request_parts)
     return digests
 
 

@@ -55,6 +55,7 @@ from axon_lab.records._inputs import Document, RLHint
 from axon_lab.records._market import Bar, Observation, PortfolioSnapshot, Position, StrategyState
 from axon_lab.records._memory import SimilarContext
 from axon_lab.records._orders import Decision, Fill, OrderAck, OrderRequest
+from axon_lab.records._portfolio import PortfolioDecision, PortfolioObservation, PortfolioStep
 from axon_lab.records._reconcile import Discrepancy, ReconciliationReport
 from axon_lab.records._steps import GateTransition, RiskVerdict, StepRecord
 
@@ -83,7 +84,10 @@ __all__ = [
     "OrderRequest",
     "OrderStatus",
     "OrderType",
+    "PortfolioDecision",
+    "PortfolioObservation",
     "PortfolioSnapshot",
+    "PortfolioStep",
     "Position",
     "ReasoningStep",
     "ReconciliationReport",

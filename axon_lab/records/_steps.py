@@ -10,6 +10,7 @@ from axon_lab.records._analysis import Analysis
 from axon_lab.records._base import Finite, NonNegativeInt, Record, UTCDatetime
 from axon_lab.records._enums import DefenceLine, GateState
 from axon_lab.records._orders import Decision, Fill, OrderAck
+from axon_lab.records._portfolio import PortfolioStep
 
 
 class RiskVerdict(Record):
@@ -63,6 +64,9 @@ class StepRecord(Record):
     gate_transitions: tuple[GateTransition, ...] = ()
     failed_stage: str | None = None
     error: str | None = None
+    # a many-symbol step's weights and contributions; left out of the JSON when None, so a
+    # one-symbol step serialises (and hashes) exactly as before
+    portfolio: PortfolioStep | None = Field(default=None, exclude_if=lambda v: v is None)
 
     @model_validator(mode="after")
     def _check_failure(self) -> Self:

@@ -23,6 +23,7 @@ from .gate import AlwaysOpenGate, BaseRiskGate, GateState, GateTransition, RiskG
 from .kill_switch import KillSwitch
 from .limits import RiskLimits
 from .marking import MarkReport
+from .portfolio import PortfolioLimits, PortfolioRiskResult, check_portfolio
 from .report import ExecutionReport
 from .safety import (
     DirectMode,
@@ -71,6 +72,10 @@ __all__ = [
     "BuyingPowerLine",
     "MarginPolicy",
     "Instrument",
+    # many symbols: portfolio limits
+    "PortfolioLimits",
+    "PortfolioRiskResult",
+    "check_portfolio",
     # verdict helpers
     "approve",
     "reject",

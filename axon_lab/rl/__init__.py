@@ -28,6 +28,7 @@ from axon_lab.rl._evaluate import PolicyEvaluation, evaluate_policy
 from axon_lab.rl._fallback import FALLBACK_REASONS, RLFallback, call_with_deadline
 from axon_lab.rl._market import DEFAULT_ENV_FEATURES, MarketArrays, make_market
 from axon_lab.rl._policy import RLPolicy
+from axon_lab.rl._portfolio_env import PORTFOLIO_ENV_ID, PortfolioEnv
 from axon_lab.rl._rewards import (
     REWARDS,
     BaseReward,
@@ -53,6 +54,8 @@ from axon_lab.rl._vec_env import BatchedTradingEnv
 
 if ENV_ID not in gymnasium.registry:
     gymnasium.register(id=ENV_ID, entry_point="axon_lab.rl._env:TradingEnv")
+if PORTFOLIO_ENV_ID not in gymnasium.registry:
+    gymnasium.register(id=PORTFOLIO_ENV_ID, entry_point="axon_lab.rl._portfolio_env:PortfolioEnv")
 
 __all__ = [
     # data
@@ -63,6 +66,8 @@ __all__ = [
     "ENV_ID",
     "EnvConfig",
     "TradingEnv",
+    "PortfolioEnv",
+    "PORTFOLIO_ENV_ID",
     "BatchedTradingEnv",
     "MarketSim",
     "StartSampler",

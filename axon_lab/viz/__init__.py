@@ -31,6 +31,13 @@ from axon_lab.viz._pareto import (
     pareto_mask,
     plot_pareto_front,
 )
+from axon_lab.viz._portfolio import (
+    PortfolioInfo,
+    get_portfolio_info,
+    plot_contributions,
+    plot_weights,
+    portfolio_frames,
+)
 from axon_lab.viz._rejections import RejectionsInfo, get_rejections_info, plot_rejections
 from axon_lab.viz._sweep import (
     SWEEP_AGGREGATIONS,
@@ -80,6 +87,12 @@ __all__ = [
     "get_training_curve_info",
     "TrainingCurveInfo",
     # HTML
+    # portfolio runs
+    "plot_weights",
+    "plot_contributions",
+    "get_portfolio_info",
+    "portfolio_frames",
+    "PortfolioInfo",
     "figures_to_html",
     "section_html",
 ]

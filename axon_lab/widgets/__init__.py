@@ -39,6 +39,7 @@ from axon_lab.widgets._context import observation_extras_html
 from axon_lab.widgets._dashboard import Dashboard
 from axon_lab.widgets._detail import LLMTotals, StepDetail, llm_totals, render_step_html
 from axon_lab.widgets._follow import LoopFollower
+from axon_lab.widgets._portfolio import PortfolioView, render_portfolio_step_html
 from axon_lab.widgets._reasoning import ReasoningChainView, render_chain_html
 from axon_lab.widgets._rejections import (
     RejectionRow,
@@ -57,6 +58,8 @@ __all__ = [
     "RiskRejectionInspector",
     "ConfirmationPanel",
     "RunComparison",
+    "PortfolioView",
+    "render_portfolio_step_html",
     # plumbing
     "BaseView",
     "LoopFollower",

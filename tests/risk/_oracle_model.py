@@ -258,3 +258,111 @@ class AccountModel:
 
 
 # ---------------------------------------------------------------------------- strategies
+
+
+# ---------------------------------------------------------------------------- many symbols
+# The portfolio oracle (issue 22): the rules of axon_lab.risk.portfolio written again, one symbol
+# and one measure at a time in plain Python (dicts and loops, no numpy, nothing imported from the
+# check), from the module's written rules.
+
+
+def portfolio_measures(
+    limits: dict, weights: dict[str, float], cash_after: float, equity: float
+) -> dict[str, tuple[float, float]]:
+    """Every portfolio check that is on: name -> (observed, limit)."""
+    out: dict[str, tuple[float, float]] = {}
+    if limits.get("max_gross") is not None:
+        out["gross_exposure"] = (sum(abs(w) for w in weights.values()), limits["max_gross"])
+    if limits.get("max_net") is not None:
+        out["net_exposure"] = (abs(sum(weights.values())), limits["max_net"])
+    if limits.get("max_weight") is not None:
+        largest = max([abs(w) for w in weights.values()], default=0.0)
+        out["concentration"] = (largest, limits["max_weight"])
+    groups = limits.get("groups") or {}
+    cap = limits.get("max_group_weight")
+    if groups and cap is not None:
+        per: dict[str, float] = {}
+        for sym, w in weights.items():
+            if sym in groups:
+                per[groups[sym]] = per.get(groups[sym], 0.0) + abs(w)
+        for g, total in sorted(per.items()):  # groups in name order (the written rule)
+            out[f"group_weight:{g}"] = (
+                total,
+                cap if not isinstance(cap, dict) else cap.get(g, math.inf),
+            )
+    if limits.get("spot", True):
+        out["buying_power"] = (-cash_after / equity, -limits.get("cash_buffer", 0.0))
+    return out
+
+
+def _over(obs: float, lim: float) -> bool:
+    return obs > lim + 1e-9 * max(1.0, abs(lim))
+
+
+def portfolio_oracle(
+    limits: dict,
+    symbols: list[str],
+    orders: list[float],
+    positions: list[float],
+    marks: list[float],
+    tradable: list[bool],
+    cash: float,
+) -> dict[str, str]:
+    """Which orders pass: symbol -> rule that rejects it ("" when it passes); orders of 0 absent."""
+    mark = {
+        s: (m if math.isfinite(m) and m > 0 else 0.0) for s, m in zip(symbols, marks, strict=False)
+    }
+    pos = dict(zip(symbols, positions, strict=False))
+    order = {s: o for s, o in zip(symbols, orders, strict=False) if o != 0.0}
+    equity = cash + sum(pos[s] * mark[s] for s in symbols)
+    if not (math.isfinite(equity) and equity > 0):
+        return dict.fromkeys(order, "equity")
+    fee = limits.get("fee_rate", 0.0)
+    verdict: dict[str, str] = {}
+    grows: dict[str, bool] = {}
+    for s in order:
+        o = order[s]
+        after = pos[s] + (o if math.isfinite(o) else 0.0)
+        grows[s] = abs(after) > abs(pos[s]) * (1 + 1e-9) or (after * pos[s] < 0)
+        raw_mark = marks[symbols.index(s)]
+        if not (math.isfinite(o) and math.isfinite(raw_mark) and raw_mark > 0):
+            verdict[s] = "invalid_order"
+        elif not tradable[symbols.index(s)]:
+            verdict[s] = "not_tradable"
+        elif not limits.get("allow_short", False) and o < 0 and after < -1e-9 * max(1, abs(pos[s])):
+            verdict[s] = "no_short"
+        elif (
+            limits.get("max_order_weight") is not None
+            and abs(o) * mark[s] / equity > limits["max_order_weight"] + 1e-9
+        ):
+            verdict[s] = "order_weight"
+        else:
+            cap = (limits.get("symbol_max_weight") or {}).get(s, limits.get("max_weight"))
+            cap = math.inf if cap is None else cap
+            if grows[s] and abs(after) * mark[s] / equity > cap + 1e-9:
+                verdict[s] = "symbol_weight"
+            else:
+                verdict[s] = ""
+
+    def book(passing: set[str]) -> tuple[dict[str, float], float]:
+        w, c = {}, cash
+        for s in symbols:
+            q = pos[s] + (order[s] if s in passing else 0.0)
+            w[s] = q * mark[s] / equity
+            if s in passing:
+                c -= order[s] * mark[s] + fee * abs(order[s] * mark[s])
+        return w, c
+
+    passing = {s for s, r in verdict.items() if r == ""}
+    measures = portfolio_measures(limits, *book(passing), equity)
+    failed = [k for k, (obs, lim) in measures.items() if _over(obs, lim)]
+    if failed and any(grows[s] for s in passing):
+        rule = f"portfolio:{failed[0]}"
+        reducing = {s for s in passing if not grows[s]}
+        now = portfolio_measures(limits, *book(set()), equity)
+        reduced = portfolio_measures(limits, *book(reducing), equity)
+        worse = any(reduced[k][0] > now[k][0] + 1e-9 for k in failed)
+        for s in passing:
+            if grows[s] or worse:
+                verdict[s] = rule
+    return verdict

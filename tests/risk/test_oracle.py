@@ -20,6 +20,12 @@ modules. It is fed the same random interleavings of place, replace, cancel, part
   the backend;
 * checks that every refusal is a verdict in the report and changed nothing at the backend.
 
+Many symbols (issue 22): :func:`portfolio_oracle` writes the portfolio risk line's rules again in
+plain Python (per order, then on the book) and must agree with
+:func:`~axon_lab.risk.check_portfolio` on random books of up to 40 symbols with halts, missing
+marks, shorts and sector groups; if an order that grows a position passes, the book after the
+rebalance is within every limit.
+
 Run ``HYPOTHESIS_PROFILE=thorough pytest tests/risk/test_oracle.py`` for >= 100k sequences.
 The named tests at the end are regressions from the issue's list and minimal reproductions of
 what the oracle found.
@@ -29,8 +35,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 from datetime import timedelta
 
+import numpy as np
 import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
@@ -39,7 +47,15 @@ from axon_lab.backends import MockTradingBackend, OmsTradingBackend, run_sync
 from axon_lab.clock import SimulatedClock
 from axon_lab.errors import AxonError, BackendError
 from axon_lab.records import DefenceLine, OrderRequest, OrderStatus
-from axon_lab.risk import GateState, KillSwitch, PnLCircuitBreaker, RiskChain, RiskLimits
+from axon_lab.risk import (
+    GateState,
+    KillSwitch,
+    PnLCircuitBreaker,
+    PortfolioLimits,
+    RiskChain,
+    RiskLimits,
+    check_portfolio,
+)
 
 from ._oracle_model import (
     ABS,
@@ -50,6 +66,8 @@ from ._oracle_model import (
     ModelOrder,
     _at_most,
     _close,
+    portfolio_measures,
+    portfolio_oracle,
 )
 
 
@@ -585,3 +603,154 @@ def test_an_outside_fill_never_takes_spot_cash_below_zero():
     with contextlib.suppress(AxonError):  # refusing the report is one way to stay spot
         backend.apply_fill(report.ack.order_id, 1.0, 20.0)  # the venue reports the last unit
     assert run_sync(backend.query_portfolio()).cash >= 0
+
+
+# ---------------------------------------------------------------------------- many symbols
+# Issue 22: the portfolio risk line against the portfolio oracle of _oracle_model, on random
+# books of up to 40 symbols, with halts, missing marks, shorts and sector groups.
+
+
+_CAP = st.none() | st.floats(0.05, 1.5)
+
+
+@st.composite
+def portfolio_case(draw: st.DrawFn) -> tuple[dict, list, list, list, list, list, float]:
+    n = draw(st.integers(1, 40))
+    symbols = [f"S{i:02d}" for i in range(n)]
+    allow_short = draw(st.booleans())
+    marks = [
+        draw(st.floats(1.0, 500.0) | st.just(math.nan))
+        if draw(st.integers(0, 9)) == 0
+        else draw(st.floats(1.0, 500.0))
+        for _ in range(n)
+    ]
+    lo = -50.0 if allow_short else 0.0
+    positions = [draw(st.sampled_from([0.0, 0.0]) | st.floats(lo, 50.0)) for _ in range(n)]
+    sizes = st.just(0.0) | st.floats(-80.0, 80.0) | st.floats(-80.0, 80.0) | st.just(math.inf)
+    orders = [draw(sizes) for _ in range(n)]
+    tradable = [draw(st.integers(0, 7)) != 0 for _ in range(n)]
+    groups = {
+        s: draw(st.sampled_from(["tech", "energy", "banks"]))
+        for s in symbols
+        if draw(st.booleans())
+    }
+    limits = {
+        "max_weight": draw(_CAP),
+        "symbol_max_weight": {
+            s: draw(st.floats(0.0, 0.5)) for s in symbols[:3] if draw(st.booleans())
+        },
+        "max_order_weight": draw(_CAP),
+        "max_gross": draw(st.none() | st.floats(0.2, 2.0)),
+        "max_net": draw(st.none() | st.floats(0.0, 1.5)),
+        "groups": groups,
+        "max_group_weight": draw(st.none() | st.floats(0.1, 1.0)),
+        "allow_short": allow_short,
+        "fee_rate": draw(st.sampled_from([0.0, 0.001, 0.01])),
+        "cash_buffer": draw(st.sampled_from([0.0, 0.02])),
+        "spot": not allow_short,
+    }
+    cash = draw(st.floats(-500.0, 20_000.0))
+    return limits, symbols, orders, positions, marks, tradable, cash
+
+
+@settings(max_examples=SEQUENCES)
+@given(portfolio_case())
+def test_portfolio_risk_agrees_with_the_portfolio_oracle(case) -> None:
+    limits, symbols, orders, positions, marks, tradable, cash = case
+    result = check_portfolio(
+        PortfolioLimits(**limits),
+        symbols=symbols,
+        orders=np.array(orders),
+        positions=np.array(positions),
+        marks=np.array(marks),
+        tradable=np.array(tradable),
+        cash=cash,
+        timestamp=START,
+    )
+    expected = portfolio_oracle(limits, symbols, orders, positions, marks, tradable, cash)
+    got = {s: r for s, r, o in zip(symbols, result.rules, orders, strict=True) if o != 0.0}
+    assert got == expected
+    assert result.approved.tolist() == [expected.get(s, "x") == "" for s in symbols]
+    # every rejected order has its verdict, naming the symbol; nothing approved has one
+    rejected = {v.client_order_id for v in result.order_verdicts}
+    assert rejected == {s for s, r in expected.items() if r}
+    for rule in sorted(
+        {
+            r.split(":")[0] + (":" + r.split(":")[1] if ":" in r else "")
+            for r in expected.values()
+            if r
+        }
+    ):
+        event(f"rule {rule.split(':group')[0]}")
+    # fail-closed invariants, checked on the oracle's own arithmetic: an untradable symbol never
+    # trades; if any order that grows a position passed, the book after it is within every limit
+    assert not any(result.approved[j] and not tradable[j] for j in range(len(symbols)))
+    passing = [s for s in symbols if expected.get(s) == ""]
+    mark = {
+        s: (m if math.isfinite(m) and m > 0 else 0.0) for s, m in zip(symbols, marks, strict=False)
+    }
+    equity = cash + sum(p * mark[s] for s, p in zip(symbols, positions, strict=False))
+    if equity > 0 and passing:
+        w = {}
+        c = cash
+        for s, o, p in zip(symbols, orders, positions, strict=False):
+            q = p + (o if s in passing else 0.0)
+            w[s] = q * mark[s] / equity
+            if s in passing:
+                c -= o * mark[s] + limits["fee_rate"] * abs(o * mark[s])
+        grew = [
+            s
+            for s, o, p in zip(symbols, orders, positions, strict=False)
+            if s in passing and (abs(p + o) > abs(p) * (1 + 1e-9) or (p + o) * p < 0)
+        ]
+        if grew:
+            for name, (obs, lim) in portfolio_measures(limits, w, c, equity).items():
+                assert obs <= lim + 1e-9 * max(1.0, abs(lim)), (name, obs, lim)
+
+
+def test_a_halted_symbol_never_trades_and_a_broken_check_approves_nothing() -> None:
+    limits = PortfolioLimits(max_weight=0.5)
+    res = check_portfolio(
+        limits,
+        symbols=["A", "B"],
+        orders=np.array([1.0, 1.0]),
+        positions=np.zeros(2),
+        marks=np.array([10.0, 10.0]),
+        tradable=np.array([False, True]),
+        cash=100.0,
+        timestamp=START,
+    )
+    assert res.rules == ("not_tradable", "")
+    broken = check_portfolio(
+        limits,
+        symbols=["A", "B"],
+        orders=np.array([1.0]),
+        positions=np.zeros(2),
+        marks=np.array([10.0, 10.0]),
+        tradable=np.array([True, True]),
+        cash=100.0,
+        timestamp=START,
+    )
+    assert not broken.approved.any()
+    assert {v.rule for v in broken.order_verdicts} == {"error"}
+
+
+def test_a_sector_over_its_limit_rejects_the_orders_that_grow_it() -> None:
+    limits = PortfolioLimits(
+        groups={"A": "tech", "B": "tech", "C": "banks"}, max_group_weight=0.5, max_gross=None
+    )
+    res = check_portfolio(
+        limits,
+        symbols=["A", "B", "C"],
+        orders=np.array([30.0, 30.0, 10.0]),
+        positions=np.array([0.0, 0.0, 5.0]),
+        marks=np.array([10.0, 10.0, 10.0]),
+        tradable=np.array([True, True, True]),
+        cash=1000.0,
+        timestamp=START,
+    )
+    # tech would be 600/1050 > 0.5: every growing order is rejected, the group verdict says why
+    assert res.rules == ("portfolio:group_weight:tech",) * 3
+    group = next(v for v in res.portfolio_verdicts if v.rule == "portfolio:group_weight:tech")
+    assert not group.approved
+    assert group.limit == 0.5
