@@ -18,19 +18,20 @@
 #
 # Seed 001's multi-model agent, piece by piece, each one argument to `make_agent`:
 #
+# * `memory=` — the most similar past contexts and what followed them (retrieval memory);
+# * `forecasts=` — walk-forward volatility and direction forecasts with their bands;
 # * `rl_hint=` — a trained RL policy's action, confidence and value estimate in the prompt;
 # * `documents=` — time-stamped texts served point-in-time into the prompt (token budget, guard);
 # * `roles=` — several models in the Analyze stage: analysts, a decider, a risk reviewer.
 #
 # Every agent runs over the same walk-forward windows, beside the baselines, with `evaluate`.
-# (Retrieval memory and forecasts, the other parts of issue 21, join this comparison when they
-# land.)
 #
 # **No LLM is called here.** A `ScriptedClient` stands in for the model: a fixed function that
 # reads the prompt it is sent — the RL hint when there is one, else the newest document, else the
-# bars — and answers in the analysis contract. It shows what each input changes, offline and
-# deterministic; it says nothing about how a real model would do. For that, return an
-# `OpenAICompatClient` (notebook 08) from the factories below.
+# forecast, else the similar past contexts, else the bars — and answers in the analysis
+# contract. It shows what each input changes, offline and deterministic; it says nothing about
+# how a real model would do. For that, return an `OpenAICompatClient` (notebook 08) from the
+# factories below.
 
 # %%
 import json
@@ -41,7 +42,9 @@ from pathlib import Path
 from axon_lab.data import load_documents, make_documents, make_synthetic
 from axon_lab.evaluate import AgentSpec, evaluate
 from axon_lab.explain import ExplainStore
+from axon_lab.forecast import Forecasts
 from axon_lab.llm import ScriptedClient
+from axon_lab.memory import Memory
 from axon_lab.oader import Role
 from axon_lab.rl import EnvConfig, RLPolicy, train_policy
 
@@ -83,6 +86,8 @@ print(news[["published_at", "symbols", "title"]].head(3).to_string(index=False))
 # %%
 HINT = re.compile(r"action=(buy|sell|hold), confidence=([0-9.]+)")
 ROLE = re.compile(r"analyst [\w-]+: (buy|sell|hold)")
+P_UP = re.compile(r"P\(up\) ([0-9.]+) \[([0-9.]+), ([0-9.]+)\]")
+AFTER = re.compile(r"-> next \d+ bars ([+-][0-9.]+)%")
 BAR = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d,[^,]+,[^,]+,[^,]+,([^,]+),", re.MULTILINE)
 
 
@@ -110,6 +115,16 @@ def read_prompt(request):
             return contract("buy", 0.7, "the newest document reports a rally")
         if "slides" in newest.split("</untrusted_data>", 1)[0]:
             return contract("sell", 0.7, "the newest document reports a slide")
+    p_up = P_UP.search(text)
+    if p_up and float(p_up.group(2)) > 0.5:  # the whole band above one half
+        return contract("buy", 0.65, f"forecast P(up) {p_up.group(1)}, band above 0.5")
+    if p_up and float(p_up.group(3)) < 0.5:
+        return contract("sell", 0.65, f"forecast P(up) {p_up.group(1)}, band below 0.5")
+    after = [float(x) for x in AFTER.findall(text)]
+    if after:  # the similar past contexts: what followed them, on average
+        mean = sum(after) / len(after)
+        action = "buy" if mean > 0.05 else "sell" if mean < -0.05 else "hold"
+        return contract(action, 0.65, f"similar contexts were followed by {mean:+.2f}% on average")
     closes = [float(c) for c in BAR.findall(text)]
     move = closes[-1] / closes[0] - 1 if len(closes) > 1 else 0.0
     action = "buy" if move > 0.004 else "sell" if move < -0.004 else "hold"
@@ -129,9 +144,13 @@ def llm():
 # %% [markdown]
 # ## The agents
 #
-# The same scripted model alone, with the RL hint, with the documents, and as the analyst of an
-# orchestra of roles (the RL policy as a second analyst, a majority decider, the rules analyst
-# as the risk reviewer that can veto).
+# The same scripted model alone, with the memory, with the forecasts, with the RL hint, with the
+# documents, and as the analyst of an orchestra of roles (the RL policy as a second analyst, a
+# majority decider, the rules analyst as the risk reviewer that can veto). The memory is built
+# as the windows run, one after another: a window's agent retrieves the contexts of the earlier
+# windows whose outcomes were known before its own bars (a memory holding a later outcome is
+# refused). The forecasts refit every 40 bars on the bars before them (each window gives its
+# agent 160 bars of history).
 
 # %%
 roles = [
@@ -145,6 +164,18 @@ roles = [
 # no concurrency, and a notebook's own event loop is left alone)
 agents = [
     AgentSpec(name="llm", analyst=llm, kind="cpu"),
+    AgentSpec(
+        name="llm-memory",
+        analyst=llm,
+        params={"memory": Memory("nb10", k=3, horizon=6, directory=workdir, load=False)},
+        kind="cpu",
+    ),
+    AgentSpec(
+        name="llm-forecasts",
+        analyst=llm,
+        params={"forecasts": Forecasts(horizon=6, refit_every=40, min_train=120)},
+        kind="cpu",
+    ),
     AgentSpec(name="llm-rl-hint", analyst=llm, params={"rl_hint": rl}, kind="cpu"),
     AgentSpec(name="llm-documents", analyst=llm, params={"documents": feed}, kind="cpu"),
     AgentSpec(name="roles", params={"roles": roles}),
@@ -154,7 +185,7 @@ evaluation = evaluate(
     data,
     n_windows=2,
     test=40,
-    warmup=40,
+    warmup=160,
     n_random=1,
     seed=0,
     store=url,
@@ -171,13 +202,14 @@ print(table.round(4).to_string())
 # %% [markdown]
 # ## What each agent read
 #
-# The explain store keeps every prompt: the RL hint and the documents appear in the requests of
-# the agents that had them, and each call of the orchestrated agent carries its role.
+# The explain store keeps every prompt: the similar contexts, the forecasts, the RL hint and the
+# documents appear in the requests of the agents that had them, and each call of the
+# orchestrated agent carries its role.
 
 # %%
 # NBVAL_CHECK_OUTPUT
 with ExplainStore(url) as store:
-    for agent in ("llm", "llm-rl-hint", "llm-documents", "roles"):
+    for agent in ("llm", "llm-memory", "llm-forecasts", "llm-rl-hint", "llm-documents", "roles"):
         run_id = evaluation.results.query("agent == @agent")["run_id"].iloc[0]
         last = store.steps(run_id)[-1]
         calls = last.analysis.llm_calls
