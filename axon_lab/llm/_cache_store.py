@@ -22,12 +22,13 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from axon_lab._held import HeldConnection
 from axon_lab._sqlite import enable_wal
 from axon_lab.errors import ConfigError, StoreError
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
+
+    from axon_lab._held import HeldConnection
 
 __all__ = [
     "CACHE_KEY_LAYOUT",
@@ -171,6 +172,8 @@ class SQLCacheStore:
         self._insert = self._make_insert(sa)
         self._held: HeldConnection | None = None
         if self._dialect == "sqlite" and self._insert is not None:
+            from axon_lab._held import HeldConnection  # imports SQLAlchemy: not at import time
+
             # the statements rendered once, run on the held connection
             self._held = HeldConnection(self._engine)
             self._select_sql = str(self._select.compile(dialect=self._engine.dialect))
