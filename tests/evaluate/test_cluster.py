@@ -15,6 +15,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from axon_lab.data import make_synthetic
 from axon_lab.errors import ConfigError, MissingDependencyError
@@ -181,3 +183,20 @@ def test_a_cluster_and_an_executor_together_are_refused(tmp_path: Path) -> None:
             AgentSpec(name="rules"), frame(), store=f"sqlite:///{tmp_path / 'ev.db'}",
             cluster="tcp://127.0.0.1:1", executor=pool, **COMMON,
         )  # fmt: skip
+
+
+@given(
+    n=st.integers(min_value=1, max_value=60),
+    concurrency=st.integers(min_value=1, max_value=20),
+    threads=st.integers(min_value=1, max_value=16),
+)
+def test_llm_shares_cover_every_window_once_within_the_concurrency(
+    n: int, concurrency: int, threads: int
+) -> None:
+    from axon_lab.evaluate import _cluster
+
+    tasks: list[Any] = list(range(n))  # the dealing never looks inside a task
+    shares = _cluster._llm_shares(tasks, concurrency, threads)
+    assert sorted(t for share in shares for t in share) == tasks  # each window exactly once
+    assert all(1 <= len(share) <= concurrency for share in shares)
+    assert len(shares) >= min(threads, n)  # every worker thread gets a share when there are enough
