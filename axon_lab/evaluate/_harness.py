@@ -200,6 +200,8 @@ async def _arun_llm(tasks: list[_Task], concurrency: int, bar: Any, close: bool)
                     resume=done is not None,
                     callbacks=lambda _record: bar.update(1),
                 )
+                # commit in a thread while the other windows go on (a file or a server only)
+                loop.record.offload = task.store_url not in _MEMORY
                 await loop.arun()
 
         # one keep-alive connection pool per client for every window, closed at the end
