@@ -146,8 +146,9 @@ def _pool_context() -> Any:
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    # the server imports the loop once; every worker forks from it already warm
-    context.set_forkserver_preload(["axon_lab.evaluate", "axon_lab.oader", "axon_lab.explain"])
+    # the server imports the loop and runs one tiny window (axon_lab.evaluate._warm) once;
+    # every worker forks from it already warm
+    context.set_forkserver_preload(["axon_lab.evaluate._warm"])
     return context
 
 
