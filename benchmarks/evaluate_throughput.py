@@ -223,6 +223,8 @@ def bench_cpu(args: argparse.Namespace) -> float:
             f"{rm:.2f} s, speed-up {ro / rm:.2f}x; the disk's commits cost {o - ro:.2f} s of "
             f"the one-process {o:.2f} s, and one SQLite file takes them one at a time"
         )
+        best = o / (ro / args.workers + max(o - ro, 0.0))
+        print(f"  floor: the work shared, the commits in a row: best speed-up {best:.2f}x")
     return o / m
 
 

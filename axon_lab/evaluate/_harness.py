@@ -22,13 +22,16 @@ close, market orders fill at the next bar's open):
   Flat keeps the cash. These two are computed, not stored; their "run ids" read ``vectorized:``.
 
 Concurrency: ``kind="cpu"`` agents (rules, random) run in ``workers`` processes
-(:class:`concurrent.futures.ProcessPoolExecutor`, forkserver/spawn context; each worker opens the
-store by URL, so the store must be a file or a server, not ``sqlite://``), or on any
+(:class:`concurrent.futures.ProcessPoolExecutor`, forkserver/spawn context, the forkserver warmed
+by one tiny window; each worker opens the store by URL, so the store must be a file or a server,
+not ``sqlite://``), or on any
 :class:`concurrent.futures.Executor` given as ``executor``. With ``cluster`` (a Dask scheduler
 address or client) every window, CPU and LLM alike, runs on the cluster's workers, which share
 one PostgreSQL store (see :mod:`axon_lab.evaluate._cluster`). Otherwise
 ``kind="llm"`` agents run in this process with asyncio, ``concurrency`` windows at a time (a
-semaphore), sharing the analyst the spec's factory returns once (one cache, one cost ledger); a
+semaphore), sharing the analyst the spec's factory returns once (one cache, one cost ledger, one
+keep-alive connection pool: :func:`~axon_lab.llm.pooled_connections`), each step's commit in a
+worker thread (:attr:`~axon_lab.oader.ExplainRecorder.offload`) so it blocks no other window; a
 :class:`~axon_lab.errors.BudgetExceededError` cancels every window in flight and stops the
 evaluation with an :class:`~axon_lab.errors.EvaluationError` that says how to resume.
 """
