@@ -545,6 +545,13 @@ def evaluate(
     resume: Annotated[
         str | None, typer.Option(help="Resume this evaluation id (finished runs are skipped).")
     ] = None,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            help="Dask scheduler address (tcp://host:8786): run every window on its workers; "
+            "give a --store they all reach (postgresql://...)."
+        ),
+    ] = None,
 ) -> None:
     """The rules agent against its baselines over walk-forward windows; writes the report."""
     from axon_lab.errors import AxonError
@@ -566,6 +573,7 @@ def evaluate(
                 store=store,
                 evaluation_id=resume,
                 workers=workers,
+                cluster=cluster,
             )
         for warning in caught:
             typer.echo(f"note: {str(warning.message).splitlines()[0]}", err=True)

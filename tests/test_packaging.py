@@ -42,8 +42,20 @@ def _environment_deps() -> dict[str, str]:
     return deps
 
 
+def _extra_deps() -> dict[str, str]:
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    return dict(_split(s) for specs in extras.values() for s in specs if "axon-lab" not in s)
+
+
 def test_environment_yml_names_the_same_dependencies_as_pyproject() -> None:
-    assert _environment_deps() == _pyproject_deps()
+    env, core = _environment_deps(), _pyproject_deps()
+    assert {name: env[name] for name in core if name in env} == core
+    # anything more is one of pyproject's extras, with the same pin
+    extra = {name: spec for name, spec in env.items() if name not in core}
+    assert extra == {name: _extra_deps().get(name) for name in extra}
+    assert "dask" in extra  # the distributed extra (evaluate(..., cluster=...))
 
 
 def test_environment_yml_installs_the_package_itself() -> None:

@@ -22,12 +22,16 @@ close, market orders fill at the next bar's open):
   Flat keeps the cash. These two are computed, not stored; their "run ids" read ``vectorized:``.
 
 Concurrency: ``kind="cpu"`` agents (rules, random) run in ``workers`` processes
-(:class:`concurrent.futures.ProcessPoolExecutor`, forkserver/spawn context; each worker opens the
-store by URL, so the store must be a file or a server, not ``sqlite://``), or on any
-:class:`concurrent.futures.Executor` given as ``executor`` (a Dask cluster's
-``client.get_executor()`` spreads them over machines sharing a PostgreSQL store).
+(:class:`concurrent.futures.ProcessPoolExecutor`, forkserver/spawn context, the forkserver warmed
+by one tiny window; each worker opens the store by URL, so the store must be a file or a server,
+not ``sqlite://``), or on any
+:class:`concurrent.futures.Executor` given as ``executor``. With ``cluster`` (a Dask scheduler
+address or client) every window, CPU and LLM alike, runs on the cluster's workers, which share
+one PostgreSQL store (see :mod:`axon_lab.evaluate._cluster`). Otherwise
 ``kind="llm"`` agents run in this process with asyncio, ``concurrency`` windows at a time (a
-semaphore), sharing the analyst the spec's factory returns once (one cache, one cost ledger); a
+semaphore), sharing the analyst the spec's factory returns once (one cache, one cost ledger, one
+keep-alive connection pool: :func:`~axon_lab.llm.pooled_connections`), each step's commit in a
+worker thread (:attr:`~axon_lab.oader.ExplainRecorder.offload`) so it blocks no other window; a
 :class:`~axon_lab.errors.BudgetExceededError` cancels every window in flight and stops the
 evaluation with an :class:`~axon_lab.errors.EvaluationError` that says how to resume.
 """
@@ -39,16 +43,16 @@ import importlib
 import multiprocessing
 import secrets
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from axon_lab.errors import BudgetExceededError, ConfigError, EvaluationError, StoreError
+from axon_lab.evaluate._inputs import load_frames, store_url
 from axon_lab.evaluate._results import Evaluation, collect_results
 from axon_lab.evaluate._spec import (
     AgentSpec,
@@ -80,50 +84,6 @@ class _Task:
     @property
     def run_id(self) -> str:
         return window_run_id(self.evaluation_id, self.spec.name, self.window)
-
-
-def _load_frames(data: Any) -> dict[str, pd.DataFrame]:
-    from axon_lab.oader import load_data
-
-    items: Iterable[Any]
-    if isinstance(data, Mapping):
-        items = list(data.values())
-    elif isinstance(data, str | Path | pd.DataFrame):
-        items = [data]
-    elif isinstance(data, Sequence):
-        items = list(data)
-    else:
-        raise ConfigError(
-            f"data must be a sample name, a file path, an OHLCV frame, or a list/dict of them, got "
-            f"{type(data).__name__}"
-        )
-    frames: dict[str, pd.DataFrame] = {}
-    for item in items:
-        frame = item if isinstance(item, pd.DataFrame) else load_data(item)[0]
-        symbol = str(frame.attrs.get("symbol") or "")
-        if not symbol:
-            raise ConfigError(
-                "an OHLCV frame without attrs['symbol'] cannot be evaluated; set "
-                "frame.attrs['symbol'] = 'NAME'"
-            )
-        if symbol in frames:
-            raise ConfigError(f"symbol {symbol!r} is given twice; pass each symbol once")
-        frames[symbol] = frame
-    if not frames:
-        raise ConfigError("data is empty; pass at least one sample name, file or frame")
-    return frames
-
-
-def _store_url(store: Any) -> str:
-    from axon_lab.explain import DEFAULT_URL, ExplainStore
-
-    if store is None:
-        return DEFAULT_URL
-    if isinstance(store, ExplainStore):
-        return store.url
-    if isinstance(store, str):
-        return store
-    raise ConfigError(f"store must be a URL or an ExplainStore, got {type(store).__name__}")
 
 
 def _steps_done(store: Any, run_id: str) -> int | None:
@@ -189,8 +149,9 @@ def _pool_context() -> Any:
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    # the server imports the loop once; every worker forks from it already warm
-    context.set_forkserver_preload(["axon_lab.evaluate", "axon_lab.oader", "axon_lab.explain"])
+    # the server imports the loop and runs one tiny window (axon_lab.evaluate._warm) once;
+    # every worker forks from it already warm
+    context.set_forkserver_preload(["axon_lab.evaluate._warm"])
     return context
 
 
@@ -221,7 +182,9 @@ def _run_cpu(tasks: list[_Task], workers: int, bar: Any, executor: Executor | No
         _collect(pool, tasks, bar)
 
 
-async def _arun_llm(tasks: list[_Task], concurrency: int, bar: Any) -> None:
+async def _arun_llm(tasks: list[_Task], concurrency: int, bar: Any, close: bool) -> None:
+    from axon_lab.llm import pooled_connections
+
     analysts: dict[str, Any] = {}
     for task in tasks:
         if task.spec.name not in analysts:
@@ -241,11 +204,19 @@ async def _arun_llm(tasks: list[_Task], concurrency: int, bar: Any) -> None:
                     resume=done is not None,
                     callbacks=lambda _record: bar.update(1),
                 )
+                # commit in a thread while the other windows go on (a file or a server only)
+                loop.record.offload = task.store_url not in _MEMORY
                 await loop.arun()
 
-        async with asyncio.TaskGroup() as group:
-            for task in tasks:
-                group.create_task(one(task))
+        # one keep-alive connection pool per client for every window, closed at the end
+        try:
+            async with pooled_connections(), asyncio.TaskGroup() as group:
+                for task in tasks:
+                    group.create_task(one(task))
+        finally:
+            for analyst in analysts.values() if close else ():
+                if callable(getattr(analyst, "close", None)):
+                    analyst.close()
 
 
 def _budget_error(exc: BaseException) -> BudgetExceededError | None:
@@ -261,11 +232,14 @@ def _budget_error(exc: BaseException) -> BudgetExceededError | None:
     return None
 
 
-def _run_llm(tasks: list[_Task], concurrency: int, bar: Any, evaluation_id: str) -> None:
+def _run_llm(
+    tasks: list[_Task], concurrency: int, bar: Any, evaluation_id: str, close: bool = False
+) -> None:
+    """Run LLM windows with asyncio; ``close``: close the analysts made for them after."""
     if not tasks:
         return
     try:
-        asyncio.run(_arun_llm(tasks, concurrency, bar))
+        asyncio.run(_arun_llm(tasks, concurrency, bar, close))
     except BaseException as exc:
         budget = _budget_error(exc)
         if budget is None:
@@ -319,6 +293,7 @@ def evaluate(
     progress: bool = True,
     baselines: bool = True,
     executor: Executor | None = None,
+    cluster: Any = None,
 ) -> Evaluation:
     """Run ``agent`` and its baselines over walk-forward windows of one or many symbols.
 
@@ -348,13 +323,20 @@ def evaluate(
             instead of local processes (``workers`` is then unused), e.g. a Dask cluster's
             ``client.get_executor()``; each task opens the store by URL, so give a store every
             worker reaches (``postgresql://...`` across machines). It is not shut down here.
+        cluster: Run every window (CPU and LLM) on a Dask cluster: its scheduler address
+            (``"tcp://host:8786"``), a ``distributed.Client`` or a ``distributed.LocalCluster``
+            (``pip install 'axon-lab[distributed]'``). Give a ``store`` every worker reaches
+            (``postgresql://...``); LLM windows run in shares of at most ``concurrency``
+            windows, one share per worker thread or more, each with its own async concurrency
+            and its own client from the spec's factory (a budget cap then counts per share).
 
     Returns:
         The :class:`Evaluation` (per-window results, equity curves, run ids); build its report
         with :func:`build_evaluation_report`.
 
     Raises:
-        ConfigError: Bad arguments (unknown data, windows that do not fit, duplicate names).
+        ConfigError: Bad arguments (unknown data, windows that do not fit, duplicate names, a
+            store a cluster cannot reach).
         EvaluationError: When an LLM budget cap stops the evaluation (it says how to resume).
 
     Examples:
@@ -395,7 +377,7 @@ def evaluate(
         raise ConfigError(
             f"evaluation_id {evaluation_id!r} must be letters, digits, '-', '_' or '.'"
         )
-    url = _store_url(store)
+    url = store_url(store)
     in_memory = url in ("sqlite://", "sqlite:///:memory:")
     if executor is not None and not callable(getattr(executor, "submit", None)):
         raise ConfigError(
@@ -406,11 +388,17 @@ def evaluate(
             "an executor's workers cannot reach an in-memory store; pass a file or server URL "
             "(sqlite:///runs/axon.db, postgresql://...)"
         )
+    if cluster is not None:
+        from axon_lab.evaluate._cluster import check_cluster_store
+
+        if executor is not None:
+            raise ConfigError("pass executor or cluster, not both (a cluster runs every window)")
+        check_cluster_store(url)
     if in_memory and workers > 1:
         workers = 1  # worker processes cannot see an in-memory database; stay in this process
     shared = store if in_memory and isinstance(store, ExplainStore) else None
 
-    frames = _load_frames(data)
+    frames = load_frames(data)
     windows = [
         w
         for symbol, frame in frames.items()
@@ -440,12 +428,18 @@ def evaluate(
 
     # an in-memory store lives only in this process: keep one connection open throughout
     holder = shared or (ExplainStore(url) if in_memory else None)
+    client: Any = None
+    own_client = False
     try:
+        if cluster is not None:
+            from axon_lab.evaluate._cluster import open_client
+
+            client, own_client = open_client(cluster)
         if holder is not None:
             first = [_with_url(t, holder) for t in first]
         bar = _progress(total, progress, evaluation_id)
         try:
-            _dispatch(first, workers, concurrency, bar, evaluation_id, holder, executor)
+            _dispatch(first, workers, concurrency, bar, evaluation_id, holder, executor or client)
             with _open(holder or url) as reader:
                 rates = {
                     w: trade_rate(reader.to_frame(task(agents[0], w, "agent").run_id)["action"])
@@ -466,7 +460,7 @@ def evaluate(
             ]
             if holder is not None:
                 randoms = [_with_url(t, holder) for t in randoms]
-            _dispatch(randoms, workers, concurrency, bar, evaluation_id, holder, executor)
+            _dispatch(randoms, workers, concurrency, bar, evaluation_id, holder, executor or client)
         finally:
             bar.close()
         with _open(holder or url) as reader:
@@ -484,6 +478,8 @@ def evaluate(
                 store_url=url,
             )
     finally:
+        if own_client and client is not None:
+            client.close()
         if holder is not None:
             _MEMORY.pop(f"memory:{id(holder)}", None)
             if holder is not shared:
@@ -539,7 +535,7 @@ def _dispatch(
     bar: Any,
     evaluation_id: str,
     holder: Any,
-    executor: Executor | None = None,
+    executor: Any = None,
 ) -> None:
     if not tasks:
         return
@@ -548,6 +544,11 @@ def _dispatch(
     bar.update(sum(min(done[t.run_id], t.window.n_steps) for t in tasks))
     # finished runs are skipped here, before any worker process is started
     tasks = [t for t in tasks if done[t.run_id] != t.window.n_steps]
+    if executor is not None and not isinstance(executor, Executor):  # a Dask client
+        from axon_lab.evaluate._cluster import run_on_cluster
+
+        run_on_cluster(executor, tasks, concurrency, bar, evaluation_id)
+        return
     cpu = [t for t in tasks if t.spec.kind == "cpu"]
     llm = [t for t in tasks if t.spec.kind == "llm"]
     if holder is not None:

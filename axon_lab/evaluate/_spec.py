@@ -70,7 +70,8 @@ class AgentSpec:
         params: Extra ``make_agent`` keyword arguments (e.g. ``risk_fraction``); the evaluation
             sets cash, fees, schedule and store for every agent alike.
         kind: ``"cpu"`` (run in worker processes) or ``"llm"`` (run concurrently with asyncio
-            in one process); default: ``"cpu"`` for the rules analyst, else ``"llm"``.
+            in one process, or in shares on a cluster's workers); default: ``"cpu"`` for the
+            rules analyst, else ``"llm"``.
 
     Examples:
         >>> AgentSpec(name="rules").describe()

@@ -31,6 +31,7 @@ from axon_lab.llm._cache_store import (
     SQLCacheStore,
 )
 from axon_lab.llm._client import BaseLLMClient, LLMClient, asend_request, send_request
+from axon_lab.llm._connections import pooled_connections
 from axon_lab.llm._guard import GuardFinding, GuardResult, InputGuard, guard_text
 from axon_lab.llm._json_extract import extract_json_object
 from axon_lab.llm._ledger import (
@@ -66,6 +67,7 @@ __all__ = [
     "request_json",
     "send_request",
     "asend_request",
+    "pooled_connections",
     # clients
     "OpenAICompatClient",
     "ENV_BASE_URL",

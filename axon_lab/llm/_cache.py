@@ -91,8 +91,10 @@ class CachedClient(BaseLLMClient):
             ) from None
         self.inner = inner
         self._endpoint = str(getattr(inner, "endpoint", "")) if endpoint is None else endpoint
+        self._opened: SQLCacheStore | None = None  # a store opened here from a URL
         if store is None or isinstance(store, str):
             self.store: CacheStore = SQLCacheStore(store or DEFAULT_CACHE_URL)
+            self._opened = self.store
         elif isinstance(store, CacheStore):
             self.store = store
         else:
@@ -105,6 +107,11 @@ class CachedClient(BaseLLMClient):
     def endpoint(self) -> str:
         """The endpoint this cache keys responses by."""
         return self._endpoint
+
+    def close(self) -> None:
+        """Close the store this client opened from a URL (a store passed in is left open)."""
+        if self._opened is not None:
+            self._opened.close()
 
     @staticmethod
     @contextmanager

@@ -45,6 +45,7 @@ from axon_lab._imports import require
 from axon_lab._redact import redact_secrets
 from axon_lab.errors import ConfigError, LLMError, LLMTimeoutError
 from axon_lab.llm._client import BaseLLMClient
+from axon_lab.llm._connections import pooled_sdk
 from axon_lab.llm._loop_thread import LoopThread
 from axon_lab.llm._request import LLMRequest
 from axon_lab.llm._response import LLMResponse
@@ -296,6 +297,8 @@ class OpenAICompatClient(BaseLLMClient):
 
     async def _asend(self, request: LLMRequest) -> LLMResponse:
         sdk = _batch_sdk.get()
+        if sdk is None:
+            sdk = pooled_sdk(self, self._make_async_sdk)
         if sdk is not None:
             return await self._asend_with(sdk, request)
         async with self._make_async_sdk() as sdk:

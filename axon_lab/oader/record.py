@@ -9,10 +9,15 @@ With each step it stores what the step's stages saw, by content: the observation
 the step's ``observation_digest``) and every part of every LLM request (``LLMCall.request_parts``),
 taken from the process's :data:`~axon_lab.llm.PROMPTS`; a part the run already stored is not
 stored again. ``axon_lab.explain.prompts_for_order`` and ``observation`` read them back.
+
+In an async loop the commit runs inline (the loop never suspends, which ``run_blocking`` in a
+notebook needs) unless ``offload`` is set: then it runs in a worker thread while the event loop
+serves other runs (an evaluation's concurrent windows), and the step still waits for it.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from axon_lab.errors import ConfigError
@@ -93,6 +98,25 @@ class ExplainRecorder:
     def strategy_state(self) -> StrategyState:
         """The Observe stage's hook: the current :attr:`state`."""
         return self._state
+
+    offload = False
+    """Commit in a worker thread in async loops (set it when other runs share the event loop)."""
+
+    async def acall(self, step: StepRecord) -> None:
+        """Async :meth:`__call__`: inline, or in a worker thread when :attr:`offload` is set.
+
+        A cancelled step still waits for a commit in flight, so the store is never closed
+        under it (the step is then recorded; a resume starts after it).
+        """
+        if not self.offload:
+            self(step)
+            return
+        commit = asyncio.get_running_loop().run_in_executor(None, self, step)
+        try:
+            await asyncio.shield(commit)
+        except asyncio.CancelledError:
+            await asyncio.wait([commit])
+            raise
 
     def __call__(self, step: StepRecord) -> None:
         """Commit ``step``; returns once it is durable.

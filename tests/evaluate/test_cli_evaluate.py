@@ -44,3 +44,10 @@ def test_evaluate_names_a_bad_sample() -> None:
     result = CliRunner().invoke(app, ["evaluate", "--data", "no-such", "--store", "sqlite://"])
     assert result.exit_code == 2
     assert "neither a file nor a bundled sample" in result.output
+
+
+def test_evaluate_on_a_cluster_refuses_a_store_its_workers_cannot_share() -> None:
+    args = ["evaluate", "--cluster", "tcp://127.0.0.1:1", "--store", "sqlite:///runs/axon.db"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert "is relative: each worker would write its own file" in result.output

@@ -7,6 +7,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,6 +21,7 @@ from axon_lab.llm import (
     RetryPolicy,
     StructuredMode,
     json_schema_format,
+    pooled_connections,
 )
 from axon_lab.llm.testing import FakeChatServer, FakeReply, RecordedRequest
 
@@ -292,3 +294,34 @@ def test_importing_axon_lab_llm_does_not_import_openai() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_pooled_connections_reuse_one_async_client_and_close_it(
+    client: OpenAICompatClient, fake_server: FakeChatServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[Any] = []
+    original = client._make_async_sdk
+
+    def spy() -> Any:
+        made.append(original())
+        return made[-1]
+
+    monkeypatch.setattr(client, "_make_async_sdk", spy)
+
+    async def ask(text: str) -> str:
+        return (await client.acomplete(user(text))).text
+
+    async def pooled() -> list[str]:
+        async with pooled_connections():
+            async with pooled_connections():  # nested: uses the outer block's pool
+                first = [await ask("a"), await ask("b")]
+            assert not made[0].is_closed()  # the inner block does not close it
+            rest = await asyncio.gather(*(ask(f"c{i}") for i in range(3)))
+        return first + list(rest)
+
+    assert asyncio.run(pooled()) == ["a", "b", "c0", "c1", "c2"]
+    assert len(made) == 1  # five calls, concurrent ones too, on one SDK client
+    assert made[0].is_closed()  # closed when the block ends
+    asyncio.run(ask("lone"))  # outside a block: a client of its own, closed after the call
+    assert len(made) == 2
+    assert made[1].is_closed()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -60,3 +62,43 @@ def test_a_step_out_of_order_or_of_another_run_is_refused() -> None:
         assert store.steps("r") == []
     finally:
         store.close()
+
+
+def test_offload_commits_in_a_worker_thread_and_a_cancelled_step_waits_for_it(
+    tmp_path: Path,
+) -> None:
+    import asyncio
+    import threading
+
+    with ExplainStore(f"sqlite:///{tmp_path / 'r.db'}") as store:
+        store.create_run({}, run_id="r", data_fingerprint="-", model="rules")
+        recorder = ExplainRecorder(store, "r")
+        threads: list[int] = []
+        release = threading.Event()
+        original = store.record_step
+
+        def held_record(step: StepRecord, **kw: Any) -> None:
+            threads.append(threading.get_ident())
+            release.wait(10)  # step 1 is held here until it has been cancelled
+            original(step, **kw)
+
+        store.record_step = held_record  # type: ignore[method-assign]
+
+        async def main() -> None:
+            release.set()
+            await recorder.acall(_step(0, 1.0))  # not offloaded: inline, on this thread
+            release.clear()
+            recorder.offload = True
+            task = asyncio.ensure_future(recorder.acall(_step(1, 2.0)))
+            while len(threads) < 2:  # the commit is in flight (and held)
+                await asyncio.sleep(0.01)
+            task.cancel()
+            asyncio.get_running_loop().call_later(0.05, release.set)
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            # the cancelled step waited for its commit: it is in the store already
+            assert [s.step for s in store.steps("r")] == [0, 1]
+
+        asyncio.run(main())
+        assert threads[0] == threading.get_ident()  # inline
+        assert threads[1] != threading.get_ident()  # in a worker thread
