@@ -195,7 +195,10 @@ def check_portfolio(
     syms = tuple(symbols)
     n = len(syms)
     try:
-        return _check(limits, syms, orders, positions, marks, tradable, cash, when)
+        # a tiny positive equity (a subnormal cash) overflows the weights to inf: a weight over
+        # every limit, which the checks below refuse, not a reason to stop checking
+        with np.errstate(over="ignore"):
+            return _check(limits, syms, orders, positions, marks, tradable, cash, when)
     except Exception as exc:  # fail closed: a check that cannot run approves nothing
         has = np.zeros(n, dtype=bool)
         try:
@@ -325,7 +328,8 @@ def _check(
     portfolio_verdicts = tuple(
         RiskVerdict(
             approved=name not in verdict_fail, line=DefenceLine.LIMIT, rule=f"portfolio:{name}",
-            limit=lim, observed=obs,
+            # an equity so small that weights overflow (a subnormal cash) is shown as "inf"
+            limit=lim, observed=obs if math.isfinite(obs) else str(obs),
             message="" if name not in verdict_fail else
             f"{name} {obs:.6g} over the limit {lim:.6g}; orders that grow a position were "
             "rejected, orders that reduce one went on",

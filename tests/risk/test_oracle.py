@@ -754,3 +754,26 @@ def test_a_sector_over_its_limit_rejects_the_orders_that_grow_it() -> None:
     group = next(v for v in res.portfolio_verdicts if v.rule == "portfolio:group_weight:tech")
     assert not group.approved
     assert group.limit == 0.5
+
+
+def test_a_tiny_equity_still_names_the_order_s_own_rule() -> None:
+    """Found by the oracle test: a subnormal cash overflowed the weights to inf, numpy warned,
+    and the whole check failed closed as "error" instead of naming the untradable symbol."""
+    n = 24
+    symbols = [f"S{i:02d}" for i in range(n)]
+    orders = [0.0] * (n - 1) + [1.0]
+    limits = {"allow_short": False, "fee_rate": 0.0, "cash_buffer": 0.0, "spot": True}
+    args = (symbols, orders, [0.0] * n, [1.0] * n, [False] * n, 2.2250738585e-313)
+    result = check_portfolio(
+        PortfolioLimits(**limits),
+        symbols=args[0],
+        orders=np.array(args[1]),
+        positions=np.array(args[2]),
+        marks=np.array(args[3]),
+        tradable=np.array(args[4]),
+        cash=args[5],
+        timestamp=START,
+    )
+    assert result.rules[-1] == "not_tradable"
+    assert portfolio_oracle(limits, *args) == {"S23": "not_tradable"}
+    assert not result.approved.any()
