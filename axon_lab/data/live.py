@@ -165,8 +165,10 @@ class LiveMarketView(MarketView):
         added: dict[str, pd.DataFrame] = {}
         gaps: list[tuple[str, pd.Timestamp]] = []
         for symbol, have in self._frames.items():
-            since = have.index[-1] + step if have is not None else cut - step * self._history
+            since = have.index[-1] + step if have is not None else last_open - step * self._history
             new = self._fetch(symbol, since, last_open)
+            if have is None:
+                new = new.iloc[-self._history :]  # the window may hold one bar more
             if new.empty:
                 if have is not None:
                     frames[symbol] = have
