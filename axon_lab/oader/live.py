@@ -8,9 +8,11 @@ published the bar after ``patience`` polls, the step is skipped with a
 :class:`~axon_lab.data.FeedGapWarning` rather than decided on an old bar.
 
 Paper trading is the live feed with simulated fills: a streaming
-:class:`~axon_lab.backends.SimTradingBackend` on the wall clock, fed the feed's new bars. Its
-fill model is the backtest's: a decision taken as bar ``k`` closes fills at bar ``k + 1``'s open,
-known once that bar has closed. No key is needed.
+:class:`~axon_lab.backends.SimTradingBackend` fed the feed's new bars. It and the loop read a
+:class:`BarCloseClock`, which the runner sets to the close of the bar each step decides on, so
+the fill model is the backtest's: a decision on bar ``k`` fills at bar ``k + 1``'s open (known
+once that bar has closed), as if it had been taken the moment bar ``k`` closed, a few seconds
+(``settle`` plus the step's own time) earlier than it really was. No key is needed.
 
 :meth:`LiveRunner.stop` ends a session: it cancels every order the backend still has open
 (unless told to leave them) and says what it did, so a Ctrl-C leaves no orphaned orders behind
@@ -32,7 +34,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from axon_lab.clock import Clock, WallClock
+from axon_lab.clock import Clock, SimulatedClock, WallClock
 from axon_lab.data import FeedGapWarning, LiveMarketView
 from axon_lab.errors import ConfigError
 from axon_lab.records import OrderAck, OrderStatus
@@ -41,7 +43,7 @@ from axon_lab.risk import RiskLimits
 from .loop import OADERLoop
 from .stages import run_blocking
 
-__all__ = ["LiveRunSummary", "LiveRunner", "StopReport", "make_live_runner"]
+__all__ = ["BarCloseClock", "LiveRunSummary", "LiveRunner", "StopReport", "make_live_runner"]
 
 Sleep = Callable[[float], Awaitable[Any]]
 
@@ -89,6 +91,31 @@ class StopReport:
         return "; ".join(parts)
 
 
+class BarCloseClock:
+    """A clock that reads the close of the bar being decided on; :class:`LiveRunner` sets it.
+
+    A paper session's loop and sim backend read it, so their time is the bar's close, as in a
+    backtest. (Not a :class:`~axon_lab.clock.SimulatedClock`: the loop stays live.)
+
+    Args:
+        start: The first reading (e.g. the feed's ``end``).
+    """
+
+    def __init__(self, start: datetime) -> None:
+        self._now = SimulatedClock(start)
+
+    def now(self) -> datetime:
+        """The close of the bar of the current step."""
+        return self._now.now()
+
+    def set(self, moment: datetime) -> None:
+        """Move to ``moment`` (never backwards)."""
+        self._now.set(moment)
+
+    def __repr__(self) -> str:
+        return f"BarCloseClock({self.now().isoformat()!r})"
+
+
 class LiveRunner:
     """Steps a loop once per closed bar of a live feed.
 
@@ -96,9 +123,11 @@ class LiveRunner:
         loop: The loop (its clock a wall clock; its view ``feed``).
         feed: The live view the loop observes.
         paper: A streaming sim backend fed the new bars (paper trading), or None.
+        bar_clock: The loop's :class:`BarCloseClock`, set to each step's bar close (paper).
         settle: Wait this long after a bar's close before asking for it.
         patience: Polls for a bar not yet published, ``settle`` apart, before skipping its step.
-        clock: The clock waits are measured on (default: the loop's).
+        clock: The clock waits are measured on (default: the loop's, or the wall clock when
+            the loop reads a ``bar_clock``).
         sleep: Awaited with the seconds to wait (``asyncio.sleep``; a test may pass its own).
 
     Raises:
@@ -111,6 +140,7 @@ class LiveRunner:
         feed: LiveMarketView,
         *,
         paper: Any = None,
+        bar_clock: BarCloseClock | None = None,
         settle: timedelta = timedelta(seconds=1),
         patience: int = 5,
         clock: Clock | None = None,
@@ -125,7 +155,10 @@ class LiveRunner:
             raise ConfigError(f"patience={patience!r} must be an integer >= 0")
         self.loop, self.feed, self.paper = loop, feed, paper
         self.settle, self.patience = settle, patience
-        self.clock = clock if clock is not None else loop.clock
+        self.bar_clock = bar_clock
+        if clock is None:
+            clock = WallClock() if bar_clock is not None else loop.clock
+        self.clock = clock
         self._sleep = sleep
         self._due: pd.Timestamp | None = None
 
@@ -177,6 +210,8 @@ class LiveRunner:
                     stacklevel=2,
                 )
                 continue
+            if self.bar_clock is not None:
+                self.bar_clock.set(self.feed.end.to_pydatetime())
             await self.loop.astep()
             done += 1
             if self.loop._stop:
@@ -287,10 +322,11 @@ def make_live_runner(
         exchange, [symbol], timeframe, history=history, clock=clock, url=url,
         config={k: v for k, v in dict(config or {}).items() if k not in ("apiKey", "secret")},
     )  # fmt: skip
-    paper = None
+    paper = bar_clock = None
     backend: Any
     if trading == "paper":
-        paper = SimTradingBackend(feed, cash=cash, fees=fee_rate, clock=clock, streaming=True)
+        bar_clock = BarCloseClock(feed.end.to_pydatetime())
+        paper = SimTradingBackend(feed, cash=cash, fees=fee_rate, clock=bar_clock, streaming=True)
         backend = paper
     else:
         backend = ExchangeTradingBackend(
@@ -311,4 +347,6 @@ def make_live_runner(
         config={"trading": trading, "exchange": exchange, "feed_timeframe": timeframe},
         **agent,
     )
-    return LiveRunner(loop, feed, paper=paper, settle=settle, patience=patience)
+    return LiveRunner(
+        loop, feed, paper=paper, bar_clock=bar_clock, clock=clock, settle=settle, patience=patience
+    )
