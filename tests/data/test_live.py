@@ -114,7 +114,7 @@ def test_bad_arguments_are_refused_with_the_fix(server):
         LiveMarketView("binance", SYMBOL, "1m", clock=clock, url=server.url)
     with pytest.raises(ConfigError, match="history=0 must be an integer >= 1"):
         feed(server, clock, history=0)
-    with pytest.raises(ConfigError, match=r"ccxt has no exchange 'binanse'\. Did you mean 'binance'"):
+    with pytest.raises(ConfigError, match=r"no exchange 'binanse'\. Did you mean 'binance'"):
         LiveMarketView("binanse", [SYMBOL], "1m", clock=clock)
     with pytest.raises(ConfigError, match="refused the bars of BTC/USDT 5m"):
         feed(server, clock, timeframe="5m")  # the local exchange has 1m bars only
