@@ -215,7 +215,7 @@ class LiveMarketView(MarketView):
     def _holes(self, first: pd.Timestamp, new: pd.DataFrame) -> pd.DatetimeIndex:
         """Open times between ``first`` and the newest bar fetched that are not there."""
         grid = pd.date_range(first, new.index[-1], freq=self._live_tf.delta, name="timestamp")
-        return grid.difference(new.index)
+        return grid.difference(pd.DatetimeIndex(new.index))
 
     def _fetch(self, symbol: str, since: pd.Timestamp, last_open: pd.Timestamp) -> pd.DataFrame:
         """Closed bars of ``symbol`` opening in ``[since, last_open]``, every page of them."""
