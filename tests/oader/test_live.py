@@ -114,6 +114,39 @@ def test_paper_trading_steps_once_per_closed_bar_and_fills_at_the_next_open(serv
     runner.close()
 
 
+def test_a_paper_session_of_the_rules_agent_records_what_a_backtest_of_the_same_bars_records(
+    server,
+):
+    bars = make_synthetic(400, timeframe="1m", start="2024-05-01", seed=8, symbol=SYMBOL)
+    clock = SimulatedClock((bars.index[100] + pd.Timedelta(seconds=10)).to_pydatetime())
+    server.reset({SYMBOL: bars}, cash=10_000.0, clock=clock)
+    time = ExchangeTime(server, clock)
+    feed = make_feed(server, time)  # bars 40..99, then one more per step
+    bar_clock = BarCloseClock(feed.end.to_pydatetime())
+    paper = SimTradingBackend(feed, cash=10_000.0, fees=0.001, clock=bar_clock, streaming=True)
+    loop = make_agent(
+        feed, backend=paper, cash=10_000.0, store="sqlite://", run_id="rules", progress=False
+    )
+    runner = LiveRunner(
+        loop, feed, paper=paper, bar_clock=bar_clock, clock=time, settle=SETTLE, sleep=time.sleep
+    )
+    assert runner.run(250).steps == 250
+    # the oracle: the plain backtest over the bars the session saw, deciding at the same closes
+    backtest = make_agent(
+        bars.iloc[40:350], cash=10_000.0, store="sqlite://", run_id="rules", progress=False,
+        start=bars.index[101].to_pydatetime(),
+    )  # fmt: skip
+    backtest.run()
+    paper_steps, backtest_steps = loop.store.steps("rules"), backtest.store.steps("rules")
+    assert len(backtest_steps) == 250
+    assert paper_steps == backtest_steps  # observations, decisions, verdicts, fills, equity
+    fills = loop.store.fills("rules")
+    assert len(fills) >= 4  # the agent did trade, or this would prove little
+    assert fills == backtest.store.fills("rules")
+    runner.close()
+    backtest.close()
+
+
 def test_a_bar_close_the_exchange_does_not_publish_is_skipped_not_decided_on_old_bars(server):
     time = start(server, SOURCE.iloc[:101], 100)  # the exchange has nothing after bar 100
     feed = make_feed(server, time)
