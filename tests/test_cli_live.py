@@ -103,3 +103,49 @@ def test_ctrl_c_stops_cleanly_and_says_what_became_of_open_orders(server, tmp_pa
     assert "stopped by Ctrl-C after 0 steps" in result.output
     assert "cancelled 0 open order(s)" in result.output
     assert "recorded in the explain store as run live" in result.output
+
+
+def test_a_real_ctrl_c_ends_a_paper_session_cleanly(server, tmp_path):
+    """SIGINT to `axon-lab paper` in its own process, once it has recorded a step."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    store = tmp_path / "runs.db"
+    args = ["paper", "--symbol", SYMBOL, "--timeframe", "1s", "--url", server.url,
+            "--history", "60", "--store", f"sqlite:///{store}", "--run-id", "sigint"]  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from axon_lab.cli import main; main()", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    try:
+        for _ in range(600):  # wait (up to a minute) for a recorded step, then press Ctrl-C
+            if proc.poll() is not None or _recorded(store) >= 1:
+                break
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, out
+    stopped = r"stopped by Ctrl-C after [1-9]\d* steps\ncancelled \d+ open order\(s\)\n"
+    assert re.search(stopped, out)
+    assert "recorded in the explain store as run sigint" in out
+    assert "Traceback" not in out
+
+
+def _recorded(path) -> int:
+    import sqlite3
+
+    if not path.exists():
+        return 0
+    try:
+        with sqlite3.connect(path) as db:
+            return int(db.execute("select count(*) from axon_steps").fetchone()[0])
+    except sqlite3.Error:
+        return 0
