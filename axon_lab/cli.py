@@ -600,6 +600,11 @@ def live(
             "two-phase mode: every order waits for a person's confirmation "
             "(--mode direct sends without asking)"
         )
+    _echo(
+        "note: the rules agent's entries carry stop-loss and take-profit levels, which the "
+        "exchange backend does not place; they are rejected and recorded as backend verdicts "
+        "(a Decide stage of plain orders: make_live_runner(..., decide=...) in Python)"
+    )
     _run_session(runner, steps, leave_orders=leave_orders, what="LIVE")
 
 
