@@ -9,7 +9,9 @@ the parent's, with its contract: ``as_of(t)`` returns only bars complete at ``t`
 What a refresh guarantees:
 
 * **Never a forming bar.** Exchanges (Binance among them) return the bar still forming as the
-  last row; a row is kept only if it is complete at the refresh's time (open + timeframe <= now).
+  last row; a row is kept only if it is complete at the refresh's time (open + timeframe <= now)
+  by our clock *and* by the exchange's (``fetch_time``, where the exchange has it), so a local
+  clock running ahead cannot make a forming bar look closed.
   Bars are appended, never rewritten: what ``as_of(t)`` returned stays what it returns.
 * **Backfill.** A refresh asks for every bar after the last one held, page by page, so polls
   missed (a sleep, a network outage) are filled in by the next one.
@@ -159,6 +161,9 @@ class LiveMarketView(MarketView):
         if cut.tzinfo is None:
             raise ConfigError(f"now={now!r} is naive; pass a timezone-aware time")
         cut = cut.tz_convert("UTC")
+        venue_now = self._exchange_now()
+        if venue_now is not None and venue_now < cut:
+            cut = venue_now  # the exchange's clock is behind ours: its bar may still be forming
         step = self._live_tf.delta
         last_open = cut - step  # bars opening at or before this are complete at `cut`
         frames: dict[str, pd.DataFrame] = {}
@@ -235,6 +240,24 @@ class LiveMarketView(MarketView):
             return _frame([], symbol, self.exchange_timeframe)
         out = pd.concat(parts)
         return out[~out.index.duplicated(keep="first")].sort_index()
+
+    def _exchange_now(self) -> pd.Timestamp | None:
+        """The exchange's clock (None if it does not tell it)."""
+        fetch_time = getattr(self._client, "fetch_time", None)
+        if not callable(fetch_time):
+            return None
+        ccxt = require("ccxt", "exchange", purpose="the live data feed")
+        try:
+            millis = fetch_time()
+        except ccxt.NotSupported:
+            return None
+        except ccxt.NetworkError as exc:
+            raise BackendError(
+                f"the live feed could not read {self.exchange_id}'s clock "
+                f"({type(exc).__name__}: {exc}); the view keeps the bars it had, the next "
+                "refresh backfills"
+            ) from exc
+        return None if millis is None else pd.Timestamp(int(millis), unit="ms", tz="UTC")
 
     def _request(self, symbol: str, cursor: pd.Timestamp) -> list[list[Any]]:
         ccxt = require("ccxt", "exchange", purpose="the live data feed")

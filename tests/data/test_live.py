@@ -163,3 +163,40 @@ def test_bars_after_t_at_the_exchange_never_change_the_live_view_at_t(
     view.refresh(t + MIN * later)
     same_bars(view.as_of(t), before)
     assert view.features_as_of(t) == f_after
+
+
+class FormingBarClient:
+    """The real ccxt client, plus what Binance adds and the local exchange never sends: the bar
+    still forming as the last row. Its clock (``fetch_time``) runs ``lag`` behind the feed's."""
+
+    def __init__(self, server, clock, lag: pd.Timedelta) -> None:
+        from axon_lab.data.download import _client
+
+        self.inner = _client("binance", {"rateLimit": 1}, server.url)
+        self.clock, self.lag = clock, lag
+
+    def fetch_time(self) -> int:
+        return int((pd.Timestamp(self.clock.now()) - self.lag).value // 1_000_000)
+
+    def fetch_ohlcv(self, symbol, timeframe, since, limit):
+        rows = self.inner.fetch_ohlcv(symbol, timeframe, since, limit)
+        forming_open = pd.Timestamp(self.fetch_time(), unit="ms", tz="UTC").floor("min")
+        if rows and rows[-1][0] < forming_open.value // 1_000_000:
+            last = rows[-1][4]
+            rows.append([forming_open.value // 1_000_000, last, last * 3, last, last * 3, 1.0])
+        return rows
+
+
+def test_a_forming_bar_is_dropped_even_when_our_clock_runs_ahead_of_the_exchange(server):
+    clock = reset(server, SOURCE, at(100, pd.Timedelta(seconds=59)))
+    # at our 01:40:59 the exchange's clock says 01:39:59: bar 99 (01:39) is still forming there,
+    # yet our clock alone would call it complete at 01:40
+    client = FormingBarClient(server, clock, lag=MIN)
+    server.reset({SYMBOL: SOURCE}, cash=1.0, clock=SimulatedClock(clock.now() - MIN))
+    view = LiveMarketView("binance", [SYMBOL], "1m", history=30, clock=clock, client=client)
+    assert view.end == at(99)  # bar 98 is the last complete one at the exchange
+    same_bars(view.as_of(view.end), SOURCE.iloc[69:99])
+    client.lag = pd.Timedelta(0)  # the clocks agree: now bar 99 is complete
+    server.reset({SYMBOL: SOURCE}, cash=1.0, clock=clock)
+    added = view.refresh()
+    same_bars(added[SYMBOL], SOURCE.iloc[99:100])
