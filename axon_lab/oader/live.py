@@ -4,8 +4,9 @@
 waits until the bar after the feed's newest one has closed (plus ``settle``, the exchange's time
 to publish it), refreshes the :class:`~axon_lab.data.LiveMarketView` (which backfills any bars it
 missed), hands the new bars to a paper backend, and runs one step. If the exchange has not
-published the bar after ``patience`` polls, the step is skipped with a
-:class:`~axon_lab.data.FeedGapWarning` rather than decided on an old bar.
+published the bar after ``patience`` polls (or does not answer), the step is skipped with a
+:class:`~axon_lab.data.FeedGapWarning` rather than decided on an old bar; the next refresh
+backfills what was missed.
 
 Paper trading is the live feed with simulated fills: a streaming
 :class:`~axon_lab.backends.SimTradingBackend` fed the feed's new bars. It and the loop read a
@@ -36,7 +37,7 @@ import pandas as pd
 
 from axon_lab.clock import Clock, SimulatedClock, WallClock
 from axon_lab.data import FeedGapWarning, LiveMarketView
-from axon_lab.errors import ConfigError
+from axon_lab.errors import BackendError, ConfigError
 from axon_lab.records import OrderAck, OrderStatus
 from axon_lab.risk import RiskLimits
 
@@ -194,12 +195,12 @@ class LiveRunner:
             if until is not None and due > pd.Timestamp(until):
                 break
             await self._wait_until(due + self.settle)
-            bars += self._append(await asyncio.to_thread(self.feed.refresh))
+            bars += self._append(await self._refresh())
             polls = 0
             while self.feed.end < due and polls < self.patience:
                 polls += 1
                 await self._sleep(self.settle.total_seconds())
-                bars += self._append(await asyncio.to_thread(self.feed.refresh))
+                bars += self._append(await self._refresh())
             self._due = due
             if self.feed.end < due:
                 skipped += 1
@@ -219,6 +220,14 @@ class LiveRunner:
         return LiveRunSummary(
             steps=done, bars=bars, skipped=skipped, gaps=len(self.feed.gaps) - gaps_before
         )
+
+    async def _refresh(self) -> dict[str, pd.DataFrame]:
+        """Refresh the feed; an exchange that does not answer is a poll that found nothing."""
+        try:
+            return await asyncio.to_thread(self.feed.refresh)
+        except BackendError as exc:
+            warnings.warn(f"{exc}", FeedGapWarning, stacklevel=2)
+            return {}
 
     def run(self, steps: int | None = None, *, until: datetime | None = None) -> LiveRunSummary:
         """Blocking :meth:`arun`."""

@@ -167,6 +167,33 @@ def test_a_bar_close_the_exchange_does_not_publish_is_skipped_not_decided_on_old
     runner.close()
 
 
+def test_an_exchange_that_stops_answering_costs_a_step_and_the_next_refresh_backfills(server):
+    time = start(server, SOURCE, 100)
+    feed = make_feed(server, time)
+    bar_clock = BarCloseClock(feed.end.to_pydatetime())
+    paper = SimTradingBackend(feed, cash=1_000.0, clock=bar_clock, streaming=True)
+    loop = make_agent(feed, backend=paper, store="sqlite://", run_id="down", progress=False)
+    runner = LiveRunner(
+        loop, feed, paper=paper, bar_clock=bar_clock, clock=time, settle=SETTLE, patience=2,
+        sleep=time.sleep,
+    )  # fmt: skip
+    # every kline request around the first close is dropped: 3 refreshes of 3 tries each
+    server.faults.set(drops=9, only=frozenset({"klines"}))
+    try:
+        with pytest.warns(FeedGapWarning) as caught:
+            summary = runner.run(2)
+    finally:
+        server.faults.clear()
+    assert "got no answer from binance after 3 tries" in str(caught[0].message)
+    assert (summary.steps, summary.skipped, summary.bars) == (2, 1, 3)
+    # the close of bar 100 (at 101's open) was missed; the next refresh brought bars 100 and 101
+    steps = loop.store.steps("down")
+    assert [s.timestamp for s in steps] == [SOURCE.index[102], SOURCE.index[103]]
+    same = feed.as_of(feed.end)[["open", "high", "low", "close", "volume"]]
+    pd.testing.assert_frame_equal(same, SOURCE.iloc[40:103], check_freq=False, check_names=False)
+    runner.close()
+
+
 def rest_a_limit_buy(analysis: Analysis, observation: Observation) -> Decision:
     """A limit buy far below the market, which rests on the book."""
     price = round(observation.bars[SYMBOL][-1].close * 0.5, 2)
