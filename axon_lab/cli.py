@@ -19,6 +19,12 @@
 - ``axon-lab data fetch``: downloads closed bars from an exchange through ccxt into the Parquet
   cache under ``data/cache/`` (incremental, deduplicated, validated); the agent's data loader
   then reads them by name, e.g. ``--data binance:BTC/USDT:1h``.
+- ``axon-lab paper``: the rules agent on an exchange's live closed bars (ccxt, no key) with
+  simulated fills, one step per closed bar, recorded in the explain store; ``axon-lab live``: the
+  same with orders sent to the exchange (key from ``AXON_EXCHANGE_API_KEY`` /
+  ``AXON_EXCHANGE_SECRET``), only with ``--i-understand-real-money`` and
+  ``--max-order-notional``, two-phase unless ``--mode`` says otherwise. Ctrl-C cancels the
+  session's open orders unless ``--leave-orders``.
 - ``axon-lab llm serve``: serves the local SmolLM2 model on an OpenAI-compatible endpoint until
   Ctrl-C (needs the ``local-llm`` extra).
 """
@@ -439,6 +445,13 @@ def data_fetch(
         f"{frame.index[-1]} in {path}"
     )
     _echo(f"  load it by name: {exchange}:{symbol}:{timeframe}")
+
+
+# `paper` and `live` live in their own module (this one would pass 600 lines)
+from axon_lab._cli_live import live, paper  # noqa: E402
+
+app.command()(paper)
+app.command()(live)
 
 
 @llm_app.command("serve")

@@ -44,6 +44,7 @@ from axon_lab.data.frame import (
     make_canonical,
 )
 from axon_lab.data.instruments import default_instrument, infer_tick_size
+from axon_lab.data.live import FeedGapWarning, LiveMarketView
 from axon_lab.data.loaders import load_csv, load_ohlcv, load_parquet
 from axon_lab.data.report import DataRepairWarning, DroppedBar, Gap, ValidationReport
 from axon_lab.data.resample import resample_ohlcv
@@ -116,6 +117,9 @@ __all__ = [
     "Macd",
     # point-in-time access
     "MarketView",
+    # a live view fed by an exchange (ccxt)
+    "LiveMarketView",
+    "FeedGapWarning",
     # time-stamped text, point-in-time
     "DocumentFeed",
     "load_documents",

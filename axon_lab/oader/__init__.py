@@ -31,6 +31,13 @@ from axon_lab.oader.decide import DecisionEngine, DecisionMode
 from axon_lab.oader.documents import DocumentsStage, estimate_tokens, fit_documents
 from axon_lab.oader.execute import FillCursor, ToolExecutor
 from axon_lab.oader.hints import HintPolicy, RLHintStage
+from axon_lab.oader.live import (
+    BarCloseClock,
+    LiveRunner,
+    LiveRunSummary,
+    StopReport,
+    make_live_runner,
+)
 from axon_lab.oader.loop import OADERLoop, OnError
 from axon_lab.oader.observe import ContextBuilder, PortfolioSource
 from axon_lab.oader.orchestrator import ROLE_KINDS, MultiModelOrchestrator, Role, RoleKind
@@ -57,6 +64,12 @@ __all__ = [
     "OADERLoop",
     "bars_needed",
     "make_agent",
+    # the loop on the wall clock: paper and live trading on a live feed
+    "BarCloseClock",
+    "LiveRunner",
+    "LiveRunSummary",
+    "StopReport",
+    "make_live_runner",
     # everything that shaped a run, and the way back
     "AgentConfig",
     "GateSpec",
