@@ -118,6 +118,13 @@ def live(
         bool, typer.Option(_REAL_MONEY_FLAG, help="Required: orders use real money.")
     ] = False,
     leave_orders: _Leave = False,
+    brackets: Annotated[
+        bool,
+        typer.Option(
+            help="Attach stop-loss/take-profit to entries; the exchange backend places no "
+            "bracket orders and rejects them, so live entries go without by default."
+        ),
+    ] = False,
     history: _History = 200,
     store: _Store = "sqlite:///runs/axon.db",
     run_id: Annotated[str | None, typer.Option(help="The run's id.")] = None,
@@ -163,7 +170,7 @@ def live(
         runner = make_live_runner(
             exchange, symbol, timeframe, trading="live", url=url,
             config={"apiKey": key, "secret": secret}, limits=limits, mode=mode,
-            history=history, store=store, run_id=run_id,
+            history=history, store=store, run_id=run_id, brackets=brackets,
         )  # fmt: skip
     except AxonError as exc:
         _echo(f"error: {exc}", err=True)
@@ -173,9 +180,15 @@ def live(
             "two-phase mode: every order waits for a person's confirmation "
             "(--mode direct sends without asking)"
         )
-    _echo(
-        "note: the rules agent's entries carry stop-loss and take-profit levels, which the "
-        "exchange backend does not place; they are rejected and recorded as backend verdicts "
-        "(a Decide stage of plain orders: make_live_runner(..., decide=...) in Python)"
-    )
+    if brackets:
+        _echo(
+            "note: entries carry stop-loss and take-profit levels, which the exchange backend "
+            "does not place; they are rejected and recorded as backend verdicts"
+        )
+    else:
+        _echo(
+            "note: entries carry no stop-loss or take-profit (the exchange backend places no "
+            "bracket orders); the risk chain's gates mark equity every bar and --max-order-"
+            "notional / --max-position-value cap the exposure"
+        )
     _run_session(runner, steps, leave_orders=leave_orders, what="LIVE")

@@ -162,6 +162,7 @@ def make_agent(
     risk_fraction: float = 0.01,
     stop_atr: float = 2.0,
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+    brackets: bool = True,
     long_only: bool = True,
     store: str | ExplainStore | None = None,
     run_id: str | None = None,
@@ -211,6 +212,8 @@ def make_agent(
             :class:`~axon_lab.oader.DecisionEngine`).
         stop_atr: Stop distance in ATRs.
         min_confidence: Under this confidence an analysis holds (the Decide stage's threshold).
+        brackets: Attach stop-loss and take-profit levels to entries (False for a venue that
+            takes no bracket orders, such as the exchange backend).
         long_only: Forbid shorts.
         store: An explain store or its URL (default ``sqlite:///runs/axon.db``).
         run_id: The run's id (default: generated).
@@ -390,6 +393,7 @@ def make_agent(
             "risk_fraction": risk_fraction,
             "stop_atr": stop_atr,
             "min_confidence": min_confidence,
+            "brackets": brackets,
             "long_only": long_only,
             "lookback": lookback,
             "on_error": on_error,
@@ -425,6 +429,7 @@ def make_agent(
                 "risk_fraction": risk_fraction,
                 "stop_atr": stop_atr,
                 "min_confidence": min_confidence,
+                "brackets": brackets,
                 "long_only": long_only,
                 "every": every,
                 "start": None if start_at is None else start_at.isoformat(),
@@ -478,6 +483,7 @@ def make_agent(
                 risk_fraction=risk_fraction,
                 stop_atr=stop_atr,
                 min_confidence=min_confidence,
+                brackets=brackets,
                 limits=limits,
                 long_only=long_only,
                 fee_rate=fee_rate,

@@ -138,6 +138,7 @@ class AgentConfig(Record):
     risk_fraction: float
     stop_atr: float
     min_confidence: float = DEFAULT_MIN_CONFIDENCE
+    brackets: bool = True
     long_only: bool
     every: int
     start: str | None = None
@@ -308,6 +309,7 @@ def rebuild_agent(
         "risk_fraction": cfg.risk_fraction,
         "stop_atr": cfg.stop_atr,
         "min_confidence": cfg.min_confidence,
+        "brackets": cfg.brackets,
         "long_only": cfg.long_only,
         "store": target,
         "run_id": rid,

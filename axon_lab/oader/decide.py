@@ -14,7 +14,9 @@ The rules, in order (seed 001's, plus sizing from risk):
    past the risk budget);
 5. an entry is a limit order ``entry_offset_atr`` ATRs through the last close (a marketable
    buffer that caps slippage), with a stop loss ``stop_atr`` ATRs away and a take profit
-   ``reward_risk`` times the stop distance on the other side;
+   ``reward_risk`` times the stop distance on the other side (with ``brackets=False`` the two
+   levels still size the entry but are not attached to it: for a venue that takes no bracket
+   orders, where the risk chain's gates are what watches the position);
 6. size: ``quantity = equity * risk_fraction / (stop_atr * ATR)`` — the stop costs
    ``risk_fraction`` of equity — then capped by cash (long-only: no borrowing),
    ``max_leverage * equity`` of exposure, and the :class:`~axon_lab.risk.RiskLimits` the risk chain
@@ -102,6 +104,7 @@ class DecisionEngine:
         instrument: The venue's rules for the symbol (tick, lot, minimums); see rule 7.
         vol_target: Volatility-target sizing (see rule 6); None sizes by the stop's risk.
         vol_feature: The feature holding the forecast volatility (a return's std).
+        brackets: Attach the stop loss and take profit to entries (see rule 5).
 
     Examples:
         >>> from datetime import datetime, timezone
@@ -139,6 +142,7 @@ class DecisionEngine:
         instrument: Instrument | None = None,
         vol_target: float | None = None,
         vol_feature: str = "fc_vol",
+        brackets: bool = True,
     ) -> None:
         if mode not in ("direct", "rules"):
             raise ConfigError(f"mode must be 'direct' or 'rules', got {mode!r}")
@@ -169,6 +173,9 @@ class DecisionEngine:
         self.instrument = instrument
         self.vol_target = None if vol_target is None else _positive("vol_target", vol_target)
         self.vol_feature = vol_feature
+        if not isinstance(brackets, bool):
+            raise ConfigError(f"brackets must be True or False, got {brackets!r}")
+        self.brackets = brackets
 
     # ------------------------------------------------------------------ helpers
 
@@ -385,8 +392,8 @@ class DecisionEngine:
             quantity=quantity,
             order_type=OrderType.LIMIT,
             price=price,
-            stop_loss=stop,
-            take_profit=target,
+            stop_loss=stop if self.brackets else None,
+            take_profit=target if self.brackets else None,
             reason=(
                 f"{analysis.market_assessment.value} (conf {analysis.confidence:.2f}): "
                 f"{proposed.value} {quantity:g} "
@@ -399,6 +406,7 @@ class DecisionEngine:
                     f"{observation.portfolio.equity:,.2f} ({self.vol_feature} {vol:.4%})"
                 )
                 + capped
+                + ("" if self.brackets else "; no stop-loss/take-profit attached (brackets off)")
             ),
             confidence=analysis.confidence,
             source=source,

@@ -86,6 +86,21 @@ def test_an_uptrend_buys_a_limit_with_brackets_sized_from_risk() -> None:
     assert d.quantity * (d.price - d.stop_loss) == pytest.approx(20_000.0 * 0.005, rel=1e-6)
 
 
+def test_without_brackets_the_same_entry_goes_without_its_exits() -> None:
+    kw = {"risk_fraction": 0.005, "stop_atr": 1.5, "reward_risk": 3.0, "entry_offset_atr": 0.5}
+    with_exits = DecisionEngine(**kw)(analysis(), obs())
+    plain = DecisionEngine(brackets=False, **kw)(analysis(), obs())
+    assert (plain.stop_loss, plain.take_profit) == (None, None)
+    assert (plain.action, plain.price, plain.quantity) == (
+        with_exits.action,
+        with_exits.price,
+        with_exits.quantity,
+    )
+    assert plain.reason.endswith("no stop-loss/take-profit attached (brackets off)")
+    with pytest.raises(ConfigError, match="brackets must be True or False"):
+        DecisionEngine(brackets="no")  # type: ignore[arg-type]
+
+
 def test_a_wider_stop_buys_less() -> None:
     engine = DecisionEngine()
     calm, wild = engine(analysis(), obs(atr=2.0)), engine(analysis(), obs(atr=8.0))

@@ -245,3 +245,43 @@ def test_a_runner_refuses_a_loop_on_a_simulated_clock(server):
         LiveRunner(loop, feed)
     feed.close()
     loop.close()
+
+
+def always_buy(observation: Observation) -> Analysis:
+    return Analysis(
+        thought="test", market_assessment="uptrend", risk_assessment="low", confidence=0.9,
+        action="buy", reason="test", source="rules", analyst="always-buy",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("brackets", [True, False], ids=["brackets", "plain"])
+def test_the_default_decide_stage_reaches_the_exchange_without_brackets(server, brackets):
+    """The exchange backend places no bracket orders: with brackets the entry is refused (a
+    recorded backend verdict), with ``brackets=False`` the same entry reaches the exchange."""
+    time = start(server, SOURCE, 100)
+    feed = make_feed(server, time)
+    backend = ExchangeTradingBackend(
+        "binance", symbols=[SYMBOL], clock=time, url=server.url,
+        config=server.ccxt_config() | {"rateLimit": 1},
+    )  # fmt: skip
+    loop = make_agent(
+        feed, backend=backend, analyst=always_buy, brackets=brackets, store="sqlite://",
+        run_id="brackets", progress=False, fee_rate=0.0, cash=10_000.0,
+    )  # fmt: skip
+    runner = LiveRunner(loop, feed, settle=SETTLE, sleep=time.sleep)
+    runner.run(1)
+    step = loop.store.steps("brackets")[0]
+    assert step.decision is not None
+    assert step.decision.action is Action.BUY
+    assert (step.decision.stop_loss is not None) is brackets
+    sent = server.engine.open_orders(None)
+    if brackets:
+        assert sent == []
+        rejected = [v for v in step.verdicts if not v.approved]
+        assert [v.line.value for v in rejected] == ["backend"]
+    else:
+        assert len(sent) == 1
+        assert all(v.approved for v in step.verdicts)
+        assert "brackets off" in step.decision.reason
+    runner.stop()
+    runner.close()
