@@ -25,6 +25,7 @@ from .sync import SyncTradingBackend, run_sync
 
 if TYPE_CHECKING:
     from ._exchange_budget import RequestBudget
+    from ._exchange_markets import override_urls
     from ._exchange_reconcile import ReconciliationWarning
     from ._exchange_session import RetryPolicy
     from ._localex_faults import ExchangeFaults
@@ -58,6 +59,7 @@ __all__ = [
     "OrderEvent",
     "check_transition",
     "Ledger",
+    "override_urls",
 ]
 
 
@@ -69,6 +71,7 @@ _LAZY = {
     "ReconciliationWarning": "._exchange_reconcile",
     "LocalExchangeServer": ".local_exchange",
     "ExchangeFaults": "._localex_faults",
+    "override_urls": "._exchange_markets",
 }
 
 

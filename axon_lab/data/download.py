@@ -194,7 +194,7 @@ def _client(exchange: str, config: Mapping[str, Any] | None, url: str | None) ->
     cfg["options"] = {**options, **dict(cfg.get("options") or {})}
     client = cls(cfg)
     if url is not None:
-        from axon_lab.backends._exchange_markets import override_urls
+        from axon_lab.backends import override_urls
 
         client.urls["api"] = override_urls(client.urls["api"], url)
     return client

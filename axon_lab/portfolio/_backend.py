@@ -195,7 +195,7 @@ class PortfolioSimBackend:
         held = np.flatnonzero(pos != 0.0)
         syms = self.universe.symbols
         positions = {
-            syms[j]: Position.model_construct(
+            syms[j]: Position(
                 symbol=syms[j], quantity=q, avg_price=a, mark_price=mk
             )
             for j, q, a, mk in zip(
@@ -208,7 +208,7 @@ class PortfolioSimBackend:
         unrealized = math.fsum(
             p.quantity * (p.mark_price - p.avg_price) for p in positions.values()
         )
-        return PortfolioSnapshot.model_construct(
+        return PortfolioSnapshot(
             timestamp=timestamp, cash=cash, positions=positions, equity=equity,
             realized_pnl=equity - self.init_cash - unrealized, fees_paid=self.fees_paid,
         )  # fmt: skip
@@ -273,7 +273,7 @@ class PortfolioSimBackend:
             elif after == 0.0:
                 self._avg[c] = 0.0
             self._n_orders += 1
-            fill = Fill.model_construct(
+            fill = Fill(
                 fill_id=f"P-{self._n_orders}-fill", order_id=f"P-{bar}-{syms[c]}",
                 symbol=syms[c], side=Side.BUY if size > 0 else Side.SELL, quantity=abs(size),
                 price=price, fee=max(fee, 0.0), timestamp=_stamp(int(opens[bar])),
