@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from axon_lab.backtest._inputs import check_prices
+from axon_lab.backtest import check_prices
 from axon_lab.data.frame import Timeframe, TimeframeLike, detect_timeframe
 from axon_lab.data.view import MarketView
 from axon_lab.errors import ConfigError, DataError

@@ -215,7 +215,8 @@ class ExchangeTradingBackend(VenueView):
             await self.start()
         elif self._session.network_errors != self._errors_seen:
             await self.reconcile()  # after a reconnect
-        assert self._ledger is not None  # set by start()
+        if self._ledger is None:  # start() sets it, or raises
+            raise BackendError("the exchange backend has no account state; call start() first")
         return self._ledger
 
     def close(self) -> None:

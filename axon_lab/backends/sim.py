@@ -62,8 +62,7 @@ from datetime import datetime
 import numpy as np
 
 from axon_lab.backtest import _kernels as k
-from axon_lab.backtest import init_state_nb, make_params
-from axon_lab.backtest._inputs import check_choice
+from axon_lab.backtest import check_choice, init_state_nb, make_params
 from axon_lab.clock import Clock, SimulatedClock
 from axon_lab.data.frame import TimeframeLike
 from axon_lab.errors import BackendError, ConfigError, RecordError

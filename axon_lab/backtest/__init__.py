@@ -26,7 +26,7 @@ Examples:
     (1, 1, 10.0)
 """
 
-from axon_lab.backtest._inputs import make_params
+from axon_lab.backtest._inputs import check_choice, check_prices, make_params
 from axon_lab.backtest._kernels import N_STATE, fill_range_nb, init_state_nb, submit_orders_nb
 from axon_lab.backtest._result import FILL_KINDS, BacktestResult, run
 from axon_lab.backtest._splits import purged_kfold_splits, walk_forward_splits
@@ -34,6 +34,8 @@ from axon_lab.backtest._stats import STATS_KEYS, bars_per_year
 from axon_lab.backtest._sweep import sma_cross_signals, sweep
 
 __all__ = [
+    "check_choice",
+    "check_prices",
     # running
     "run",
     "BacktestResult",

@@ -14,6 +14,7 @@ Examples:
     [1.0, 2.0]
 """
 
+from axon_lab.viz._common import graph_objects
 from axon_lab.viz._confidence import ConfidenceInfo, get_confidence_info, plot_confidence
 from axon_lab.viz._decisions import (
     DECISION_KINDS,
@@ -52,6 +53,8 @@ from axon_lab.viz._training import (
 )
 
 __all__ = [
+    # plotly, imported lazily (for the widgets' figures)
+    "graph_objects",
     # runs: price and decisions
     "plot_decisions",
     "get_decisions_info",

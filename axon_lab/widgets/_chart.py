@@ -17,8 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from axon_lab.records import StepRecord
-from axon_lab.viz import get_equity_info
-from axon_lab.viz._common import graph_objects
+from axon_lab.viz import get_equity_info, graph_objects
 
 from ._common import BaseView
 

@@ -11,8 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from axon_lab.records import StepRecord
-from axon_lab.viz import get_portfolio_info, plot_contributions, plot_weights
-from axon_lab.viz._common import graph_objects
+from axon_lab.viz import get_portfolio_info, graph_objects, plot_contributions, plot_weights
 
 from ._common import BaseView, esc, html_table, ipywidgets
 
